@@ -1,0 +1,102 @@
+/**
+ * Runs the real `peapod server` binary for a benchmark: a fresh data dir, port 0, and the
+ * credentials it writes there. stop() ends exactly the process it started and removes the dir.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const repoRoot = resolve(import.meta.dirname, '../..');
+const peapodBin = join(repoRoot, 'bin/peapod.js');
+const UP_LINE = /peapod control plane is up at (https:\/\/\S+)/;
+
+export interface ServerStoreOptions {
+  store: 'sqlite' | 'etcd';
+  etcdEndpoints?: string[];
+}
+
+export interface PeapodServer {
+  url: string;
+  pid: number;
+  dataDir: string;
+  token: string;
+  ca: string;
+  /** Current and peak resident set size of the server process, in bytes (from /proc/PID/status). */
+  memory(): { rss: number; peak: number };
+  /** Log lines the server wrote to stderr so far (tail), for error reports. */
+  logTail(): string;
+  /** SIGTERM, SIGKILL after a grace period, then removes the data dir; idempotent. */
+  stop(): Promise<void>;
+}
+
+export async function startPeapodServer(opts: ServerStoreOptions, timeoutMs = 60_000): Promise<PeapodServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'peapod-bench-server-'));
+  const args = [peapodBin, 'server', '--data-dir', dataDir, '--port', '0'];
+  if (opts.store === 'etcd') args.push('--store', 'etcd', '--etcd-endpoints', (opts.etcdEndpoints ?? []).join(','));
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  // Keep only a tail: a long run must not grow these buffers without bound.
+  child.stdout.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-8192)));
+  child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-16384)));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const alive = () => child.exitCode === null && child.signalCode === null;
+
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    if (alive()) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => alive() && child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+
+  try {
+    const url = await new Promise<string>((resolveUrl, reject) => {
+      const timer = setTimeout(() => reject(new Error(`peapod server did not come up within ${timeoutMs} ms`)), timeoutMs);
+      const check = () => {
+        const m = UP_LINE.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          child.stdout.off('data', check);
+          resolveUrl(m[1]);
+        }
+      };
+      child.stdout.on('data', check);
+      child.once('exit', (code, sig) => {
+        clearTimeout(timer);
+        reject(new Error(`peapod server exited (${code ?? sig}) before it was up`));
+      });
+    });
+    const token = readFileSync(join(dataDir, 'tokens'), 'utf8').split('\n')[0].split(',')[0].trim();
+    const ca = readFileSync(join(dataDir, 'pki/ca.crt'), 'utf8');
+    return {
+      url,
+      pid: child.pid!,
+      dataDir,
+      token,
+      ca,
+      memory: () => readMemory(child.pid!),
+      logTail: () => err.slice(-4000),
+      stop,
+    };
+  } catch (e) {
+    const tail = err.slice(-3000);
+    await stop();
+    throw new Error(`${(e as Error).message}\n--- server stderr (tail) ---\n${tail}`, { cause: e });
+  }
+}
+
+function readMemory(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+    return m ? Number(m[1]) * 1024 : NaN;
+  };
+  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+}

@@ -1,0 +1,183 @@
+/**
+ * Typed API errors. Every failure the API server reports is one of these, turned into a
+ * meta/v1 Status by `toStatus`, so clients see the code and reason Kubernetes would send.
+ */
+export interface StatusCause {
+  reason?: string;
+  message?: string;
+  field?: string;
+}
+
+export interface StatusDetails {
+  name?: string;
+  group?: string;
+  kind?: string;
+  uid?: string;
+  causes?: StatusCause[];
+  retryAfterSeconds?: number;
+}
+
+export interface Status {
+  kind: 'Status';
+  apiVersion: 'v1';
+  metadata: Record<string, unknown>;
+  status: 'Success' | 'Failure';
+  message?: string;
+  reason?: string;
+  details?: StatusDetails;
+  code: number;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+    message: string,
+    readonly details?: StatusDetails,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ApiError';
+  }
+
+  toStatus(): Status {
+    const s: Status = {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: this.message,
+      reason: this.reason,
+      code: this.code,
+    };
+    if (this.details) s.details = this.details;
+    return s;
+  }
+}
+
+/** `resource` is the plural resource name, optionally qualified with its group ("deployments.apps"). */
+function qualified(resource: string, group?: string): string {
+  return group ? `${resource}.${group}` : resource;
+}
+
+export function notFound(resource: string, name: string, group?: string): ApiError {
+  return new ApiError(404, 'NotFound', `${qualified(resource, group)} "${name}" not found`, {
+    name,
+    group,
+    kind: resource,
+  });
+}
+
+export function alreadyExists(resource: string, name: string, group?: string): ApiError {
+  return new ApiError(409, 'AlreadyExists', `${qualified(resource, group)} "${name}" already exists`, {
+    name,
+    group,
+    kind: resource,
+  });
+}
+
+export function conflict(resource: string, name: string, why: string, group?: string): ApiError {
+  return new ApiError(
+    409,
+    'Conflict',
+    `Operation cannot be fulfilled on ${qualified(resource, group)} "${name}": ${why}`,
+    { name, group, kind: resource },
+  );
+}
+
+export function badRequest(message: string): ApiError {
+  return new ApiError(400, 'BadRequest', message);
+}
+
+export function gone(message: string): ApiError {
+  return new ApiError(410, 'Expired', message);
+}
+
+export function forbidden(message: string): ApiError {
+  return new ApiError(403, 'Forbidden', message);
+}
+
+export function unauthorized(): ApiError {
+  return new ApiError(401, 'Unauthorized', 'Unauthorized');
+}
+
+export function methodNotAllowed(message: string): ApiError {
+  return new ApiError(405, 'MethodNotAllowed', message);
+}
+
+export function unsupportedMediaType(contentType: string): ApiError {
+  return new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf; got ${contentType}`);
+}
+
+export function tooLarge(limit: number): ApiError {
+  return new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`);
+}
+
+export function internalError(message: string, cause?: unknown): ApiError {
+  return new ApiError(500, 'InternalError', `Internal error occurred: ${message}`, undefined, { cause });
+}
+
+export function serviceUnavailable(message: string): ApiError {
+  return new ApiError(503, 'ServiceUnavailable', message);
+}
+
+/** One problem with one field, as validation reports it. */
+export interface FieldError {
+  /** Kubernetes cause type: FieldValueRequired, FieldValueInvalid, FieldValueDuplicate, FieldValueNotSupported, FieldValueForbidden, FieldValueTooLong, FieldValueTypeInvalid */
+  type: string;
+  /** JSON path of the field, e.g. "spec.containers[0].name". */
+  field: string;
+  /** Human text; the Status message renders it as `<field>: <Type>: <message>`. */
+  detail: string;
+  /** The bad value, when there is one, for the message. */
+  value?: unknown;
+}
+
+const causeText: Record<string, string> = {
+  FieldValueRequired: 'Required value',
+  FieldValueInvalid: 'Invalid value',
+  FieldValueDuplicate: 'Duplicate value',
+  FieldValueNotSupported: 'Unsupported value',
+  FieldValueForbidden: 'Forbidden',
+  FieldValueTooLong: 'Too long',
+  FieldValueTypeInvalid: 'Invalid value',
+  FieldValueUnknown: 'Unknown field',
+  FieldValueNotFound: 'Not found',
+};
+
+export function fieldErrorText(e: FieldError): string {
+  const head = causeText[e.type] ?? 'Invalid value';
+  if (e.type === 'FieldValueRequired' || e.type === 'FieldValueForbidden') {
+    return `${e.field}: ${head}${e.detail ? ': ' + e.detail : ''}`;
+  }
+  if (e.value !== undefined && e.type !== 'FieldValueUnknown') {
+    return `${e.field}: ${head}: ${JSON.stringify(e.value)}${e.detail ? ': ' + e.detail : ''}`;
+  }
+  return `${e.field}: ${head}${e.detail ? ': ' + e.detail : ''}`;
+}
+
+/** 422 Invalid with one cause per bad field, as kube-apiserver reports validation failures. */
+export function invalid(kind: string, name: string, errors: FieldError[], group?: string): ApiError {
+  const list = errors.map(fieldErrorText);
+  const msg =
+    list.length === 1
+      ? `${kind} "${name}" is invalid: ${list[0]}`
+      : `${kind} "${name}" is invalid: [${list.join(', ')}]`;
+  return new ApiError(422, 'Invalid', msg, {
+    name,
+    group,
+    kind,
+    causes: errors.map((e) => ({
+      reason: e.type,
+      message: fieldErrorText(e).slice(e.field.length + 2),
+      field: e.field,
+    })),
+  });
+}
+
+/** Any thrown value as an ApiError; unknown errors become 500 InternalError (and should be logged). */
+export function asApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  const msg = err instanceof Error ? err.message : String(err);
+  return internalError(msg, err);
+}

@@ -1,0 +1,98 @@
+/** Discovery documents: /api, /apis, and the resource list of each group-version. */
+import type { ResourceType } from '../api/resource.js';
+
+export const scaleGroupVersion = { group: 'autoscaling', version: 'v1' };
+
+const allVerbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+export interface GroupVersion {
+  group: string;
+  version: string;
+}
+
+export function groupVersions(types: readonly ResourceType[]): GroupVersion[] {
+  const seen = new Map<string, GroupVersion>();
+  for (const rt of types) seen.set(`${rt.group}/${rt.version}`, { group: rt.group, version: rt.version });
+  return [...seen.values()];
+}
+
+export function apiVersions(serverAddress: string) {
+  return {
+    kind: 'APIVersions',
+    versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }],
+  };
+}
+
+function groupEntry(group: string, versions: string[]) {
+  const vs = versions.map((v) => ({ groupVersion: `${group}/${v}`, version: v }));
+  return { name: group, versions: vs, preferredVersion: vs[0] };
+}
+
+export function apiGroupList(types: readonly ResourceType[]) {
+  const groups = new Map<string, string[]>();
+  for (const gv of groupVersions(types)) {
+    if (!gv.group) continue;
+    const list = groups.get(gv.group) ?? [];
+    if (!list.includes(gv.version)) list.push(gv.version);
+    groups.set(gv.group, list);
+  }
+  return {
+    kind: 'APIGroupList',
+    apiVersion: 'v1',
+    groups: [...groups].map(([g, vs]) => groupEntry(g, vs)),
+  };
+}
+
+export function apiGroup(types: readonly ResourceType[], group: string) {
+  const versions = groupVersions(types)
+    .filter((gv) => gv.group === group)
+    .map((gv) => gv.version);
+  if (!versions.length) return undefined;
+  return { kind: 'APIGroup', apiVersion: 'v1', ...groupEntry(group, versions) };
+}
+
+export function apiResourceList(types: readonly ResourceType[], group: string, version: string) {
+  const mine = types.filter((rt) => rt.group === group && rt.version === version);
+  if (!mine.length) return undefined;
+  const resources: Record<string, unknown>[] = [];
+  for (const rt of mine) {
+    const entry: Record<string, unknown> = {
+      name: rt.plural,
+      singularName: rt.singular,
+      namespaced: rt.namespaced,
+      kind: rt.kind,
+      verbs: allVerbs,
+    };
+    if (rt.shortNames.length) entry.shortNames = rt.shortNames;
+    if (rt.categories.length) entry.categories = rt.categories;
+    resources.push(entry);
+    if (rt.hasStatus) {
+      resources.push({ name: `${rt.plural}/status`, singularName: '', namespaced: rt.namespaced, kind: rt.kind, verbs: ['get', 'patch', 'update'] });
+    }
+    if (rt.scale) {
+      resources.push({
+        name: `${rt.plural}/scale`,
+        singularName: '',
+        namespaced: rt.namespaced,
+        group: scaleGroupVersion.group,
+        version: scaleGroupVersion.version,
+        kind: 'Scale',
+        verbs: ['get', 'patch', 'update'],
+      });
+    }
+    for (const sub of rt.extraSubresources ?? []) {
+      const spec = subresourceSpecs[sub];
+      if (spec) resources.push({ name: `${rt.plural}/${sub}`, singularName: '', namespaced: rt.namespaced, ...spec });
+    }
+  }
+  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources };
+}
+
+const subresourceSpecs: Record<string, { kind: string; verbs: string[] }> = {
+  binding: { kind: 'Binding', verbs: ['create'] },
+  log: { kind: 'Pod', verbs: ['get'] },
+  exec: { kind: 'PodExecOptions', verbs: ['create', 'get'] },
+  eviction: { kind: 'Eviction', verbs: ['create'] },
+  finalize: { kind: 'Namespace', verbs: ['update'] },
+};

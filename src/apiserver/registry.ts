@@ -1,0 +1,602 @@
+/**
+ * ObjectRegistry: the generic REST storage every served kind goes through. It owns the
+ * object lifecycle rules Kubernetes applies to all kinds (uid, resourceVersion, generation,
+ * creationTimestamp, generateName, namespace checks, finalizers and deletionTimestamp,
+ * status/spec separation, graceful pod deletion) and delegates kind-specific rules to the
+ * kind's ResourceType. It reads and writes only through the Store.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { ResourceType } from '../api/resource.js';
+import { apiVersionOf } from '../api/resource.js';
+import type { KubeObject } from '../api/object.js';
+import { clone, isPlainObject } from '../api/object.js';
+import {
+  ApiError,
+  alreadyExists,
+  badRequest,
+  conflict,
+  forbidden,
+  gone,
+  invalid,
+  notFound,
+  type FieldError,
+} from '../api/errors.js';
+import type { KeyValue, Store, Watcher } from '../storage/interface.js';
+import { AlreadyExistsError, ConflictError, GoneError, NotFoundError } from '../storage/errors.js';
+import type { Clock } from '../util/clock.js';
+import { rfc3339 } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
+import type { ObjectFilter } from './selectors.js';
+import { validateObjectMeta } from '../api/validation.js';
+import { podQOSClass } from '../api/kinds/pods.js';
+
+export interface WriteOptions {
+  dryRun?: boolean;
+  fieldManager?: string;
+}
+
+/** Called just before a write is stored, after defaulting and validation; may change the object or throw. */
+export type AdmissionHook = (
+  op: 'create' | 'update',
+  rt: ResourceType,
+  obj: KubeObject,
+  old: KubeObject | undefined,
+) => void | Promise<void>;
+
+/** Records managed fields on a non-apply write (server-side apply bookkeeping). */
+export type ManagedFieldsHook = (args: {
+  old: KubeObject | undefined;
+  updated: KubeObject;
+  manager: string;
+  subresource?: string;
+  now: string;
+}) => KubeObject;
+
+export interface DeleteOptions {
+  propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
+  gracePeriodSeconds?: number;
+  preconditions?: { uid?: string; resourceVersion?: string };
+  dryRun?: boolean;
+}
+
+export interface ListOptions {
+  filter?: ObjectFilter;
+  limit?: number;
+  continue?: string;
+}
+
+export interface ListResult {
+  items: KubeObject[];
+  resourceVersion: string;
+  continue?: string;
+  remainingItemCount?: number;
+}
+
+export type WatchSink = (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KubeObject) => void;
+
+/** Kinds whose metadata.generation tracks spec changes: the ones with a replica count. */
+function tracksGeneration(rt: ResourceType): boolean {
+  return rt.scale !== undefined;
+}
+
+/** Everything but metadata and status: what a generation bump looks at. */
+function specOf(obj: KubeObject): string {
+  const { metadata: _m, status: _s, ...rest } = obj;
+  return JSON.stringify(rest);
+}
+
+const terminalPodPhases = new Set(['Succeeded', 'Failed']);
+
+export class ObjectRegistry {
+  private readonly admission: AdmissionHook[] = [];
+  managedFields?: ManagedFieldsHook;
+
+  constructor(
+    readonly store: Store,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly lookupNamespaceType: () => ResourceType,
+  ) {}
+
+  addAdmission(hook: AdmissionHook): void {
+    this.admission.push(hook);
+  }
+
+  /** "/registry/pods/default/nginx", "/registry/apps/deployments/ns/x", "/registry/nodes/n1". */
+  keyPrefix(rt: ResourceType, namespace?: string): string {
+    const base = `/registry/${rt.group ? rt.group + '/' : ''}${rt.plural}/`;
+    return rt.namespaced && namespace ? `${base}${namespace}/` : base;
+  }
+
+  key(rt: ResourceType, namespace: string | undefined, name: string): string {
+    return this.keyPrefix(rt, rt.namespaced ? namespace : undefined) + name;
+  }
+
+  decode(kv: KeyValue): KubeObject {
+    const obj = JSON.parse(kv.value) as KubeObject;
+    obj.metadata.resourceVersion = String(kv.modRevision);
+    return obj;
+  }
+
+  private encode(obj: KubeObject): string {
+    const rv = obj.metadata.resourceVersion;
+    delete obj.metadata.resourceVersion;
+    const s = JSON.stringify(obj);
+    if (rv !== undefined) obj.metadata.resourceVersion = rv;
+    return s;
+  }
+
+  private now(): string {
+    return rfc3339(this.clock.now());
+  }
+
+  private async getKV(rt: ResourceType, ns: string | undefined, name: string): Promise<KeyValue> {
+    const kv = await this.store.get(this.key(rt, ns, name));
+    if (!kv) throw notFound(rt.plural, name, rt.group || undefined);
+    return kv;
+  }
+
+  async get(rt: ResourceType, ns: string | undefined, name: string): Promise<KubeObject> {
+    return this.decode(await this.getKV(rt, ns, name));
+  }
+
+  /** Namespaced writes need an existing namespace that is not being deleted. */
+  private async checkNamespace(rt: ResourceType, ns: string | undefined, name: string): Promise<void> {
+    if (!rt.namespaced) return;
+    if (!ns) throw badRequest('a namespace must be specified for a namespaced resource');
+    const nsType = this.lookupNamespaceType();
+    const kv = await this.store.get(this.key(nsType, undefined, ns));
+    if (!kv) throw notFound('namespaces', ns);
+    {
+      const nsObj = JSON.parse(kv.value) as KubeObject;
+      if (nsObj.metadata.deletionTimestamp) {
+        throw new ApiError(
+          403,
+          'Forbidden',
+          `${rt.plural} "${name}" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`,
+          { kind: rt.plural, causes: [{ reason: 'NamespaceTerminating', message: `namespace ${ns} is being terminated`, field: 'metadata.namespace' }] },
+        );
+      }
+    }
+  }
+
+  private checkTypeMeta(rt: ResourceType, obj: KubeObject): void {
+    const want = apiVersionOf(rt);
+    if (obj.apiVersion !== undefined && obj.apiVersion !== want) {
+      throw badRequest(
+        `the API version in the data (${obj.apiVersion}) does not match the expected API version (${want})`,
+      );
+    }
+    if (obj.kind !== undefined && obj.kind !== rt.kind) {
+      throw badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${rt.kind})`);
+    }
+    obj.apiVersion = want;
+    obj.kind = rt.kind;
+  }
+
+  private validateOrThrow(rt: ResourceType, obj: KubeObject, old?: KubeObject): void {
+    const errs: FieldError[] = [...validateObjectMeta(obj, rt, { old }), ...rt.validate(obj, old)];
+    if (errs.length) {
+      throw invalid(rt.kind, obj.metadata.name ?? obj.metadata.generateName ?? '', errs, rt.group || undefined);
+    }
+  }
+
+  /** Status and metadata Kubernetes sets itself on create, whatever the client sent. */
+  private prepareForCreate(rt: ResourceType, obj: KubeObject): void {
+    const m = obj.metadata;
+    m.uid = randomUUID();
+    m.creationTimestamp = this.now();
+    delete m.deletionTimestamp;
+    delete m.deletionGracePeriodSeconds;
+    delete m.resourceVersion;
+    delete m.selfLink;
+    if (tracksGeneration(rt)) m.generation = 1;
+    else delete m.generation;
+    if (rt.hasStatus) {
+      switch (rt.plural) {
+        case 'nodes':
+          break; // the node agent registers its node with its status
+        case 'namespaces':
+          obj.status = { phase: 'Active' };
+          break;
+        default:
+          obj.status = {};
+      }
+    }
+  }
+
+  async create(rt: ResourceType, ns: string | undefined, input: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    if (!isPlainObject(input)) throw badRequest('the request body must be a JSON object');
+    const obj = clone(input);
+    if (!isPlainObject(obj.metadata)) obj.metadata = {};
+    this.checkTypeMeta(rt, obj);
+    const m = obj.metadata;
+    if (rt.namespaced) {
+      if (m.namespace && ns && m.namespace !== ns) {
+        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      m.namespace = ns ?? m.namespace;
+    } else {
+      delete m.namespace;
+    }
+    const generated = !m.name && typeof m.generateName === 'string' && m.generateName !== '';
+    this.prepareForCreate(rt, obj);
+    rt.defaults(obj);
+    if (rt.plural === 'pods') obj.status = { phase: 'Pending', qosClass: podQOSClass(obj) };
+    if (generated) m.name = (m.generateName as string) + randomSuffix();
+    this.validateOrThrow(rt, obj);
+    await this.checkNamespace(rt, m.namespace, m.name!);
+    for (const hook of this.admission) await hook('create', rt, obj, undefined);
+    if (this.managedFields && opts.fieldManager) {
+      Object.assign(obj, this.managedFields({ old: undefined, updated: obj, manager: opts.fieldManager, now: m.creationTimestamp! }));
+    }
+    if (opts.dryRun) return obj;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const kv = await this.store.create(this.key(rt, m.namespace, m.name!), this.encode(obj));
+        return this.decode(kv);
+      } catch (err) {
+        if (err instanceof AlreadyExistsError) {
+          if (generated && attempt < 8) {
+            m.name = (m.generateName as string) + randomSuffix();
+            continue;
+          }
+          throw alreadyExists(rt.plural, m.name!, rt.group || undefined);
+        }
+        throw err;
+      }
+    }
+  }
+
+  /**
+   * Read-modify-write of one object. `mutate` gets a private copy of the current object and
+   * returns the desired one; a conflict with a concurrent writer retries with fresh state
+   * unless the desired object pinned a resourceVersion (then the caller gets 409).
+   * `subresource` "status" keeps everything but status; without it, status is kept for
+   * kinds with a status subresource.
+   */
+  async update(
+    rt: ResourceType,
+    ns: string | undefined,
+    name: string,
+    mutate: (current: KubeObject) => KubeObject | Promise<KubeObject>,
+    opts: WriteOptions & { subresource?: string; createIfMissing?: (name: string) => Promise<KubeObject> } = {},
+  ): Promise<KubeObject> {
+    const key = this.key(rt, ns, name);
+    for (let attempt = 0; ; attempt++) {
+      const cur = await this.store.get(key);
+      if (!cur) {
+        if (opts.createIfMissing) return opts.createIfMissing(name);
+        throw notFound(rt.plural, name, rt.group || undefined);
+      }
+      const old = this.decode(cur);
+      const desired = await mutate(clone(old));
+      if (!isPlainObject(desired)) throw badRequest('the request body must be a JSON object');
+      if (!isPlainObject(desired.metadata)) desired.metadata = {};
+      const pinned = desired.metadata.resourceVersion;
+      if (pinned !== undefined && pinned !== '' && pinned !== old.metadata.resourceVersion) {
+        throw conflict(
+          rt.plural,
+          name,
+          'the object has been modified; please apply your changes to the latest version and try again',
+          rt.group || undefined,
+        );
+      }
+      const next = await this.prepareForUpdate(rt, old, desired, name, opts);
+      if (specOfWhole(next) === specOfWhole(old)) return old; // a no-op write keeps its resourceVersion
+      if (opts.dryRun) return next;
+      try {
+        const kv = await this.store.update(key, this.encode(next), cur.modRevision);
+        const stored = this.decode(kv);
+        if (stored.metadata.deletionTimestamp && !hasFinalizers(rt, stored) && !isGracefulPod(rt, stored)) {
+          return await this.finishDeletion(rt, key, kv);
+        }
+        return stored;
+      } catch (err) {
+        if (err instanceof ConflictError && (pinned === undefined || pinned === '') && attempt < 20) continue;
+        if (err instanceof ConflictError) {
+          throw conflict(rt.plural, name, 'the object has been modified; please apply your changes to the latest version and try again', rt.group || undefined);
+        }
+        if (err instanceof NotFoundError) throw notFound(rt.plural, name, rt.group || undefined);
+        throw err;
+      }
+    }
+  }
+
+  private async finishDeletion(rt: ResourceType, key: string, kv: KeyValue): Promise<KubeObject> {
+    try {
+      return this.decode(await this.store.delete(key, kv.modRevision));
+    } catch (err) {
+      if (err instanceof ConflictError || err instanceof NotFoundError) {
+        // Someone else changed or removed it meanwhile; report the state we wrote.
+        return this.decode(kv);
+      }
+      throw err;
+    }
+  }
+
+  private async prepareForUpdate(
+    rt: ResourceType,
+    old: KubeObject,
+    desired: KubeObject,
+    name: string,
+    opts: WriteOptions & { subresource?: string },
+  ): Promise<KubeObject> {
+    this.checkTypeMeta(rt, desired);
+    if (desired.metadata.name !== undefined && desired.metadata.name !== name) {
+      throw badRequest(`the name of the object (${desired.metadata.name}) does not match the name on the URL (${name})`);
+    }
+    if (rt.namespaced && desired.metadata.namespace !== undefined && desired.metadata.namespace !== old.metadata.namespace) {
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    let next: KubeObject;
+    if (opts.subresource === 'status') {
+      next = clone(old);
+      next.status = desired.status;
+      if (desired.metadata.managedFields !== undefined) next.metadata.managedFields = desired.metadata.managedFields;
+    } else {
+      next = desired;
+      const m = next.metadata;
+      const om = old.metadata;
+      m.name = om.name;
+      m.namespace = om.namespace;
+      m.uid = om.uid;
+      m.creationTimestamp = om.creationTimestamp;
+      if (om.deletionTimestamp) m.deletionTimestamp = om.deletionTimestamp;
+      else delete m.deletionTimestamp;
+      if (om.deletionGracePeriodSeconds !== undefined) m.deletionGracePeriodSeconds = om.deletionGracePeriodSeconds;
+      else delete m.deletionGracePeriodSeconds;
+      delete m.generateName;
+      if (om.generateName) m.generateName = om.generateName;
+      // Binding writes spec.nodeName and the PodScheduled condition together.
+      if (rt.hasStatus && opts.subresource !== 'binding') {
+        if (old.status === undefined) delete next.status;
+        else next.status = old.status;
+      }
+      if (om.deletionTimestamp && Array.isArray(m.finalizers)) {
+        // A deleting object may lose finalizers but not gain new ones.
+        const had = new Set(om.finalizers ?? []);
+        const added = m.finalizers.filter((f) => !had.has(f));
+        if (added.length) {
+          throw invalid(rt.kind, name, [
+            { type: 'FieldValueForbidden', field: 'metadata.finalizers', detail: `no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}` },
+          ], rt.group || undefined);
+        }
+      }
+    }
+    rt.defaults(next);
+    if (tracksGeneration(rt)) {
+      const gen = old.metadata.generation ?? 1;
+      next.metadata.generation = specOf(next) !== specOf(old) ? gen + 1 : gen;
+    } else {
+      delete next.metadata.generation;
+    }
+    // Pod spec is immutable through ordinary updates; binding is the one way to set nodeName.
+    this.validateOrThrow(rt, next, opts.subresource === 'binding' ? undefined : old);
+    for (const hook of this.admission) await hook('update', rt, next, old);
+    if (this.managedFields && opts.fieldManager) {
+      Object.assign(
+        next,
+        this.managedFields({ old, updated: next, manager: opts.fieldManager, subresource: opts.subresource, now: this.now() }),
+      );
+    }
+    next.metadata.resourceVersion = old.metadata.resourceVersion;
+    return next;
+  }
+
+  /**
+   * Deletes an object, or marks it for deletion when finalizers (including those the
+   * propagation policy adds) or a pod's grace period must run first.
+   * Returns the deleted object, or the object as marked.
+   */
+  async delete(rt: ResourceType, ns: string | undefined, name: string, opts: DeleteOptions = {}): Promise<KubeObject> {
+    const key = this.key(rt, ns, name);
+    for (let attempt = 0; ; attempt++) {
+      const cur = await this.getKV(rt, ns, name);
+      const old = this.decode(cur);
+      const pre = opts.preconditions;
+      if (pre?.uid && pre.uid !== old.metadata.uid) {
+        throw conflict(rt.plural, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${old.metadata.uid}`, rt.group || undefined);
+      }
+      if (pre?.resourceVersion && pre.resourceVersion !== old.metadata.resourceVersion) {
+        throw conflict(
+          rt.plural,
+          name,
+          `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`,
+          rt.group || undefined,
+        );
+      }
+      const next = clone(old);
+      const m = next.metadata;
+      const finalizers = new Set(m.finalizers ?? []);
+      if (opts.propagationPolicy === 'Orphan') finalizers.add('orphan');
+      if (opts.propagationPolicy === 'Foreground') finalizers.add('foregroundDeletion');
+      if (opts.propagationPolicy === 'Background') finalizers.delete('orphan');
+      let graceful = false;
+      if (rt.plural === 'pods') {
+        const grace = opts.gracePeriodSeconds ?? next.spec?.terminationGracePeriodSeconds ?? 30;
+        graceful = !!next.spec?.nodeName && grace > 0 && !terminalPodPhases.has(next.status?.phase);
+        if (graceful) {
+          const prevGrace = m.deletionGracePeriodSeconds;
+          if (prevGrace === undefined || grace < prevGrace) {
+            m.deletionGracePeriodSeconds = grace;
+            m.deletionTimestamp = rfc3339(this.clock.now() + grace * 1000);
+          }
+        }
+      }
+      const pendingFinalizers = finalizers.size > 0 || (rt.plural === 'namespaces' && (next.spec?.finalizers ?? []).length > 0);
+      if (!graceful && !pendingFinalizers) {
+        if (opts.dryRun) return old;
+        try {
+          return this.decode(await this.store.delete(key, cur.modRevision));
+        } catch (err) {
+          if (err instanceof ConflictError && attempt < 20) continue;
+          if (err instanceof NotFoundError) throw notFound(rt.plural, name, rt.group || undefined);
+          throw err;
+        }
+      }
+      if (finalizers.size) m.finalizers = [...finalizers];
+      else delete m.finalizers;
+      if (!m.deletionTimestamp) m.deletionTimestamp = this.now();
+      if (m.deletionGracePeriodSeconds === undefined) m.deletionGracePeriodSeconds = 0;
+      if (rt.plural === 'namespaces') next.status = { ...(next.status ?? {}), phase: 'Terminating' };
+      if (specOfWhole(next) === specOfWhole(old)) return old;
+      if (opts.dryRun) return next;
+      try {
+        return this.decode(await this.store.update(key, this.encode(next), cur.modRevision));
+      } catch (err) {
+        if (err instanceof ConflictError && attempt < 20) continue;
+        throw err;
+      }
+    }
+  }
+
+  async list(rt: ResourceType, ns: string | undefined, opts: ListOptions = {}): Promise<ListResult> {
+    const prefix = this.keyPrefix(rt, ns);
+    let revision = 0;
+    let startAfter: string | undefined;
+    if (opts.continue) {
+      const tok = decodeContinue(opts.continue);
+      if (!tok.start.startsWith(prefix)) throw badRequest('continue key is not valid for this request');
+      revision = tok.rv;
+      startAfter = tok.start;
+    }
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
+    const items: KubeObject[] = [];
+    const filter = opts.filter;
+    let lastKey: string | undefined;
+    let more = false;
+    let remaining: number | undefined;
+    try {
+      for (;;) {
+        const want = limit ? Math.max(limit - items.length, filter ? 100 : 0) : 0;
+        const page = await this.store.list(prefix, { limit: want, startAfter, revision });
+        revision = page.revision;
+        for (const kv of page.items) {
+          if (limit && items.length >= limit) {
+            more = true;
+            break;
+          }
+          lastKey = kv.key;
+          const obj = this.decode(kv);
+          if (!filter || filter(obj)) items.push(obj);
+        }
+        if (limit && items.length >= limit) {
+          more = more || page.more;
+          if (!filter) remaining = page.remaining;
+          break;
+        }
+        if (!page.more) break;
+        startAfter = page.items[page.items.length - 1]?.key;
+      }
+    } catch (err) {
+      if (err instanceof GoneError) {
+        throw gone('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
+      }
+      throw err;
+    }
+    const res: ListResult = { items, resourceVersion: String(revision) };
+    if (more && lastKey) {
+      res.continue = encodeContinue({ rv: revision, start: lastKey });
+      if (remaining !== undefined && remaining > 0) res.remainingItemCount = remaining;
+    }
+    return res;
+  }
+
+  /**
+   * Streams changes to sink. With no resourceVersion (or "0"), first sends the current
+   * matching objects as ADDED. Objects that start or stop matching the filter arrive as
+   * ADDED or DELETED, as kube-apiserver does.
+   */
+  async watch(
+    rt: ResourceType,
+    ns: string | undefined,
+    opts: { resourceVersion?: string; filter?: ObjectFilter; onError: (err: Error) => void; onProgress?: (rv: number) => void },
+    sink: WatchSink,
+  ): Promise<Watcher> {
+    const filter = opts.filter ?? (() => true);
+    let from: number;
+    const rvParam = opts.resourceVersion;
+    if (rvParam === undefined || rvParam === '' || rvParam === '0') {
+      const initial = await this.list(rt, ns, { filter });
+      for (const obj of initial.items) sink('ADDED', obj);
+      from = Number(initial.resourceVersion);
+    } else {
+      from = Number(rvParam);
+      if (!Number.isInteger(from) || from < 0) throw badRequest(`invalid resource version: ${rvParam}`);
+    }
+    try {
+      return await this.store.watch(
+        this.keyPrefix(rt, ns),
+        (ev) => {
+          const obj = this.decode(ev.kv);
+          const prev = ev.prevKv ? this.decode(ev.prevKv) : undefined;
+          if (ev.type === 'DELETED') {
+            if (filter(obj)) sink('DELETED', obj);
+            return;
+          }
+          const now = filter(obj);
+          if (ev.type === 'ADDED' || !prev) {
+            if (now) sink(ev.type === 'ADDED' ? 'ADDED' : 'MODIFIED', obj);
+            return;
+          }
+          const before = filter(prev);
+          if (now && before) sink('MODIFIED', obj);
+          else if (now) sink('ADDED', obj);
+          else if (before) sink('DELETED', obj);
+        },
+        { fromRevision: from, onError: opts.onError, onProgress: opts.onProgress },
+      );
+    } catch (err) {
+      if (err instanceof GoneError) {
+        throw gone(`too old resource version: ${from} (${err.compactedRevision})`);
+      }
+      throw err;
+    }
+  }
+}
+
+function hasFinalizers(rt: ResourceType, obj: KubeObject): boolean {
+  if ((obj.metadata.finalizers ?? []).length > 0) return true;
+  return rt.plural === 'namespaces' && (obj.spec?.finalizers ?? []).length > 0;
+}
+
+function isGracefulPod(rt: ResourceType, obj: KubeObject): boolean {
+  return rt.plural === 'pods' && (obj.metadata.deletionGracePeriodSeconds ?? 0) > 0;
+}
+
+function specOfWhole(obj: KubeObject): string {
+  const { resourceVersion: _rv, managedFields: _mf, ...meta } = obj.metadata;
+  return JSON.stringify({ ...obj, metadata: meta });
+}
+
+const suffixAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
+
+/** Five characters from Kubernetes' generateName alphabet (no vowels, no confusable digits). */
+export function randomSuffix(n = 5): string {
+  const bytes = randomBytes(n);
+  let s = '';
+  for (const b of bytes) s += suffixAlphabet[b % suffixAlphabet.length];
+  return s;
+}
+
+interface ContinueToken {
+  rv: number;
+  start: string;
+}
+
+function encodeContinue(t: ContinueToken): string {
+  return Buffer.from(JSON.stringify({ v: 'peapod/v1', rv: t.rv, start: t.start })).toString('base64url');
+}
+
+function decodeContinue(s: string): ContinueToken {
+  try {
+    const t = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
+    if (t.v !== 'peapod/v1' || typeof t.rv !== 'number' || typeof t.start !== 'string') throw new Error('bad token');
+    return { rv: t.rv, start: t.start };
+  } catch {
+    throw badRequest('continue key is not valid: the token could not be decoded');
+  }
+}
+
+export { forbidden };

@@ -1,0 +1,761 @@
+/**
+ * The API server: the cluster's one entry point. HTTPS with bearer tokens; every object is
+ * created, read, updated, deleted and watched here and persisted in the Store.
+ */
+import https from 'node:https';
+import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parse as parseYAML } from 'yaml';
+import {
+  ApiError,
+  asApiError,
+  badRequest,
+  methodNotAllowed,
+  notFound,
+  tooLarge,
+  unauthorized,
+  unsupportedMediaType,
+  type Status,
+} from '../api/errors.js';
+import type { KubeObject } from '../api/object.js';
+import { clone, isPlainObject } from '../api/object.js';
+import type { ResourceType } from '../api/resource.js';
+import { apiVersionOf } from '../api/resource.js';
+import type { Store } from '../storage/interface.js';
+import type { Clock } from '../util/clock.js';
+import { realClock, rfc3339 } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
+import type { TokenAuthenticator } from './auth.js';
+import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
+import { negotiate } from './negotiate.js';
+import { ObjectRegistry, type DeleteOptions } from './registry.js';
+import { parsePath, type ResourcePath } from './request.js';
+import { partialObjectMetadata, toTable, type IncludeObject } from './table.js';
+import { buildFilter, scaleSelectorString } from './selectors.js';
+import { applyPatchBody, applyServerSide, recordManagedFields } from './patch-adapter.js';
+import { openapiV3DocumentBytes, openapiV3Index } from './openapi.js';
+import { checkFields, fieldTypeError, strictDecodingError, unknownFieldWarningHeaders } from './field-validation.js';
+
+/** Requests larger than this are refused with 413, as kube-apiserver does (3 MiB). */
+export const maxBodyBytes = 3 * 1024 * 1024;
+
+export const serverVersion = {
+  major: '1',
+  minor: '32',
+  gitVersion: 'v1.32.4-peapod',
+  gitCommit: '0000000000000000000000000000000000000000',
+  gitTreeState: 'clean',
+  buildDate: '2026-11-27T00:00:00Z',
+  goVersion: 'go1.23.0',
+  compiler: 'gc',
+  platform: 'linux/amd64',
+};
+
+export interface APIServerOptions {
+  store: Store;
+  types: readonly ResourceType[];
+  logger: Logger;
+  clock?: Clock;
+  /** Without TLS material the server speaks plain HTTP (tests of the handler only). */
+  tls?: { cert: string; key: string };
+  authenticator?: TokenAuthenticator;
+  host?: string;
+  port?: number;
+  /** How often an idle watch gets a BOOKMARK when it asked for them. */
+  bookmarkIntervalMs?: number;
+}
+
+interface RequestCtx {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  query: URLSearchParams;
+}
+
+export class APIServer {
+  readonly registry: ObjectRegistry;
+  private readonly byPath = new Map<string, ResourceType>();
+  private readonly byKind = new Map<string, ResourceType>();
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private server?: http.Server;
+  private readonly openWatches = new Set<() => void>();
+  private readonly healthChecks = new Map<string, () => Promise<void>>();
+  private address = '';
+
+  constructor(private readonly opts: APIServerOptions) {
+    this.clock = opts.clock ?? realClock;
+    this.log = opts.logger.child({ component: 'apiserver' });
+    for (const rt of opts.types) {
+      this.byPath.set(`${rt.group}/${rt.version}/${rt.plural}`, rt);
+      this.byKind.set(`${apiVersionOf(rt)}/${rt.kind}`, rt);
+    }
+    const nsType = opts.types.find((t) => t.group === '' && t.plural === 'namespaces');
+    if (!nsType) throw new Error('the namespaces resource type is required');
+    this.registry = new ObjectRegistry(opts.store, this.clock, this.log, () => nsType);
+    this.registry.managedFields = recordManagedFields;
+    this.healthChecks.set('etcd', () => opts.store.check());
+  }
+
+  resourceType(group: string, version: string, plural: string): ResourceType | undefined {
+    return this.byPath.get(`${group}/${version}/${plural}`);
+  }
+
+  /** Adds a named readiness check shown by /readyz?verbose. */
+  addHealthCheck(name: string, check: () => Promise<void>): void {
+    this.healthChecks.set(name, check);
+  }
+
+  async listen(): Promise<{ port: number; url: string }> {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
+      const started = Date.now();
+      res.once('finish', () => {
+        this.log.debug('request', { method: req.method, url: req.url, code: res.statusCode, ms: Date.now() - started, ua: req.headers['user-agent'], ct: req.headers['content-type'] });
+      });
+      this.handle(req, res).catch((err) => this.fail(res, err));
+    };
+    const srv = this.opts.tls
+      ? https.createServer({ cert: this.opts.tls.cert, key: this.opts.tls.key }, handler)
+      : http.createServer(handler);
+    srv.keepAliveTimeout = 65_000;
+    srv.headersTimeout = 70_000;
+    srv.requestTimeout = 0;
+    this.server = srv;
+    const host = this.opts.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(this.opts.port ?? 0, host, () => {
+        srv.off('error', reject);
+        resolve();
+      });
+    });
+    const port = (srv.address() as AddressInfo).port;
+    this.address = `${host}:${port}`;
+    const scheme = this.opts.tls ? 'https' : 'http';
+    this.log.info('serving', { url: `${scheme}://${host}:${port}` });
+    return { port, url: `${scheme}://${host}:${port}` };
+  }
+
+  async close(): Promise<void> {
+    for (const stop of [...this.openWatches]) stop();
+    const srv = this.server;
+    if (!srv) return;
+    await new Promise<void>((resolve) => {
+      srv.close(() => resolve());
+      srv.closeAllConnections();
+    });
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  private send(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    const data = JSON.stringify(body);
+    res.writeHead(code, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', ...headers });
+    res.end(data);
+  }
+
+  private fail(res: ServerResponse, err: unknown): void {
+    const e = asApiError(err);
+    if (e.code >= 500) this.log.error('request failed', { err: err instanceof Error ? err.stack : String(err) });
+    this.send(res, e.code, e.toStatus());
+  }
+
+  private async readBody(req: IncomingMessage): Promise<Buffer> {
+    const declared = Number(req.headers['content-length'] ?? '0');
+    if (declared > maxBodyBytes) {
+      req.resume();
+      throw tooLarge(maxBodyBytes);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > maxBodyBytes) {
+        req.resume();
+        throw tooLarge(maxBodyBytes);
+      }
+      chunks.push(chunk as Buffer);
+    }
+    return Buffer.concat(chunks);
+  }
+
+  /** Decodes a create/update body: JSON or YAML, which must be an object. */
+  private async readObject(req: IncomingMessage): Promise<KubeObject> {
+    const buf = await this.readBody(req);
+    const ct = (req.headers['content-type'] ?? 'application/json').split(';')[0].trim();
+    let value: unknown;
+    if (ct === 'application/json' || ct === '') {
+      value = parseJSONBody(buf);
+    } else if (ct === 'application/yaml') {
+      try {
+        value = parseYAML(buf.toString('utf8'));
+      } catch (err) {
+        throw badRequest(`error decoding YAML: ${(err as Error).message}`);
+      }
+    } else {
+      throw unsupportedMediaType(ct);
+    }
+    if (!isPlainObject(value)) throw badRequest('the request body must be a JSON object, got ' + describeType(value));
+    if (value.metadata !== undefined && !isPlainObject(value.metadata)) {
+      throw badRequest('metadata must be an object, got ' + describeType(value.metadata));
+    }
+    return value as KubeObject;
+  }
+
+  // ---------------------------------------------------------------- routing
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    const ctx: RequestCtx = { req, res, url, query: url.searchParams };
+
+    if (path === '/healthz' || path === '/livez' || path === '/readyz' || path.startsWith('/readyz/') || path.startsWith('/livez/') || path.startsWith('/healthz/')) {
+      return this.health(ctx, path);
+    }
+    if (this.opts.authenticator && !this.opts.authenticator.authenticate(req)) {
+      throw unauthorized();
+    }
+    if (path === '/version' || path === '/version/') return this.send(res, 200, serverVersion);
+    if (path === '/api' || path === '/api/') return this.send(res, 200, apiVersions(this.address));
+    if (path === '/apis' || path === '/apis/') return this.send(res, 200, apiGroupList(this.opts.types));
+    if (path === '/openapi/v3' || path === '/openapi/v3/') return this.send(res, 200, openapiV3Index());
+    if (path.startsWith('/openapi/v3/')) {
+      const doc = openapiV3DocumentBytes(path.slice('/openapi/v3/'.length));
+      if (!doc) throw notFoundPath();
+      const cache = url.searchParams.get('hash') === doc.hash ? 'public, immutable' : 'no-cache, private';
+      res.writeHead(200, { 'Content-Type': 'application/json', ETag: `"${doc.hash}"`, 'Cache-Control': cache });
+      res.end(doc.json);
+      return;
+    }
+    const parsed = parsePath(path);
+    switch (parsed.type) {
+      case 'group': {
+        const g = apiGroup(this.opts.types, parsed.group);
+        if (!g) throw notFoundPath();
+        return this.send(res, 200, g);
+      }
+      case 'groupVersion': {
+        const list = apiResourceList(this.opts.types, parsed.group, parsed.version);
+        if (!list) throw notFoundPath();
+        return this.send(res, 200, list);
+      }
+      case 'resource':
+        return this.resource(ctx, parsed.path);
+      default:
+        throw notFoundPath();
+    }
+  }
+
+  private async health(ctx: RequestCtx, path: string): Promise<void> {
+    const lines: string[] = [];
+    let ok = true;
+    const checks = path.startsWith('/readyz') ? [...this.healthChecks] : [['ping', async () => {}] as const];
+    for (const [name, check] of checks) {
+      try {
+        await check();
+        lines.push(`[+]${name} ok`);
+      } catch (err) {
+        ok = false;
+        lines.push(`[-]${name} failed: ${(err as Error).message}`);
+      }
+    }
+    const verbose = ctx.query.has('verbose');
+    const body = verbose ? `${lines.join('\n')}\n${path.split('/')[1]} check ${ok ? 'passed' : 'failed'}\n` : ok ? 'ok' : lines.join('\n') + '\n';
+    ctx.res.writeHead(ok ? 200 : 500, { 'Content-Type': 'text/plain; charset=utf-8' });
+    ctx.res.end(body);
+  }
+
+  private async resource(ctx: RequestCtx, p: ResourcePath): Promise<void> {
+    const rt = this.resourceType(p.group, p.version, p.resource);
+    if (!rt) throw notFoundPath();
+    if (!rt.namespaced && p.namespace !== undefined) throw notFoundPath();
+    const ns = rt.namespaced ? p.namespace : undefined;
+    const method = ctx.req.method ?? 'GET';
+    if (p.name === undefined) {
+      switch (method) {
+        case 'GET':
+          return isTrue(ctx.query.get('watch')) ? this.watch(ctx, rt, ns) : this.list(ctx, rt, ns);
+        case 'POST':
+          return this.create(ctx, rt, ns);
+        case 'DELETE':
+          return this.deleteCollection(ctx, rt, ns);
+        default:
+          throw methodNotAllowed(`the server does not allow this method on the requested resource`);
+      }
+    }
+    if (rt.namespaced && ns === undefined) throw notFoundPath();
+    const name = p.name;
+    if (p.subresource === undefined) {
+      switch (method) {
+        case 'GET':
+          return this.get(ctx, rt, ns, name);
+        case 'PUT':
+          return this.replace(ctx, rt, ns, name);
+        case 'PATCH':
+          return this.patch(ctx, rt, ns, name);
+        case 'DELETE':
+          return this.delete(ctx, rt, ns, name);
+        default:
+          throw methodNotAllowed('the server does not allow this method on the requested resource');
+      }
+    }
+    switch (p.subresource) {
+      case 'status':
+        if (!rt.hasStatus) throw notFoundPath();
+        if (method === 'GET') return this.get(ctx, rt, ns, name);
+        if (method === 'PUT') return this.replace(ctx, rt, ns, name, 'status');
+        if (method === 'PATCH') return this.patch(ctx, rt, ns, name, 'status');
+        throw methodNotAllowed('the server does not allow this method on the requested resource');
+      case 'scale':
+        if (!rt.scale) throw notFoundPath();
+        return this.scale(ctx, rt, ns!, name, method);
+      case 'binding':
+        if (rt.plural !== 'pods') throw notFoundPath();
+        if (method !== 'POST') throw methodNotAllowed('the server does not allow this method on the requested resource');
+        return this.bind(ctx, rt, ns!, name);
+      case 'log':
+      case 'exec':
+      case 'attach':
+      case 'portforward':
+        if (rt.plural !== 'pods') throw notFoundPath();
+        return this.podStream(ctx, rt, ns!, name, p.subresource);
+      default:
+        throw notFoundPath();
+    }
+  }
+
+  // ---------------------------------------------------------------- verbs
+
+  private async get(ctx: RequestCtx, rt: ResourceType, ns: string | undefined, name: string): Promise<void> {
+    const obj = await this.registry.get(rt, ns, name);
+    const shape = negotiate(ctx.req.headers.accept).shape;
+    if (shape === 'table') {
+      return this.send(ctx.res, 200, toTable(rt, [obj], { now: this.clock.now(), include: includeObject(ctx.query), resourceVersion: obj.metadata.resourceVersion }));
+    }
+    if (shape === 'partial') return this.send(ctx.res, 200, partialObjectMetadata(obj));
+    this.send(ctx.res, 200, obj);
+  }
+
+  private async list(ctx: RequestCtx, rt: ResourceType, ns: string | undefined): Promise<void> {
+    const q = ctx.query;
+    const filter = buildFilter(rt, q.get('labelSelector') ?? undefined, q.get('fieldSelector') ?? undefined);
+    const limit = parseNonNegativeInt(q.get('limit'), 'limit');
+    const result = await this.registry.list(rt, ns, { filter, limit, continue: q.get('continue') ?? undefined });
+    const shape = negotiate(ctx.req.headers.accept).shape;
+    if (shape === 'table') {
+      return this.send(
+        ctx.res,
+        200,
+        toTable(rt, result.items, {
+          now: this.clock.now(),
+          include: includeObject(q),
+          resourceVersion: result.resourceVersion,
+          continue: result.continue,
+          remainingItemCount: result.remainingItemCount,
+        }),
+      );
+    }
+    const metadata: Record<string, unknown> = { resourceVersion: result.resourceVersion };
+    if (result.continue) metadata.continue = result.continue;
+    if (result.remainingItemCount !== undefined) metadata.remainingItemCount = result.remainingItemCount;
+    if (shape === 'partial') {
+      return this.send(ctx.res, 200, {
+        kind: 'PartialObjectMetadataList',
+        apiVersion: 'meta.k8s.io/v1',
+        metadata,
+        items: result.items.map(partialObjectMetadata),
+      });
+    }
+    this.send(ctx.res, 200, { kind: rt.listKind, apiVersion: apiVersionOf(rt), metadata, items: result.items });
+  }
+
+  private async watch(ctx: RequestCtx, rt: ResourceType, ns: string | undefined): Promise<void> {
+    const q = ctx.query;
+    const { res } = ctx;
+    const filter = buildFilter(rt, q.get('labelSelector') ?? undefined, q.get('fieldSelector') ?? undefined);
+    const timeoutSeconds = parseNonNegativeInt(q.get('timeoutSeconds'), 'timeoutSeconds');
+    const bookmarks = isTrue(q.get('allowWatchBookmarks'));
+    const shape = negotiate(ctx.req.headers.accept).shape;
+    const include = includeObject(q);
+    let columnsSent = false;
+    let lastRV = q.get('resourceVersion') ?? '0';
+    let closed = false;
+
+    const encode = (type: string, obj: KubeObject): string => {
+      let out: unknown = obj;
+      if (type !== 'BOOKMARK' && type !== 'ERROR') {
+        if (shape === 'table') {
+          out = toTable(rt, [obj], { now: this.clock.now(), include, resourceVersion: obj.metadata.resourceVersion, withColumns: !columnsSent });
+          columnsSent = true;
+        } else if (shape === 'partial') {
+          out = partialObjectMetadata(obj);
+        }
+      }
+      return JSON.stringify({ type, object: out }) + '\n';
+    };
+    const write = (type: string, obj: KubeObject) => {
+      if (closed) return;
+      if (obj.metadata?.resourceVersion) lastRV = obj.metadata.resourceVersion;
+      res.write(encode(type, obj));
+    };
+
+    const cleanups: (() => void)[] = [];
+    const stop = () => {
+      if (closed) return;
+      closed = true;
+      for (const c of cleanups) c();
+      this.openWatches.delete(stop);
+      res.end();
+    };
+    this.openWatches.add(stop);
+    res.on('close', stop);
+
+    // Headers go out first so the client sees the stream open even before any event.
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+    res.flushHeaders();
+
+    try {
+      const watcher = await this.registry.watch(
+        rt,
+        ns,
+        {
+          resourceVersion: q.get('resourceVersion') ?? undefined,
+          filter,
+          onError: (err) => {
+            const e = err instanceof ApiError ? err : new ApiError(500, 'InternalError', `watch failed: ${err.message}`);
+            write('ERROR', e.toStatus() as unknown as KubeObject);
+            stop();
+          },
+        },
+        write,
+      );
+      if (closed) watcher.close();
+      else cleanups.push(() => watcher.close());
+    } catch (err) {
+      const e = asApiError(err);
+      write('ERROR', e.toStatus() as unknown as KubeObject);
+      stop();
+      return;
+    }
+    const maxSeconds = timeoutSeconds ?? 1800 + Math.floor(Math.random() * 1800);
+    cleanups.push(this.clock.setTimeout(stop, maxSeconds * 1000));
+    if (bookmarks) {
+      const interval = this.opts.bookmarkIntervalMs ?? 10_000;
+      const tick = () => {
+        if (closed) return;
+        write('BOOKMARK', {
+          kind: rt.kind,
+          apiVersion: apiVersionOf(rt),
+          metadata: { resourceVersion: lastRV, annotations: { 'k8s.io/initial-events-end': 'true' } },
+        });
+        cancel = this.clock.setTimeout(tick, interval);
+      };
+      let cancel = this.clock.setTimeout(tick, interval);
+      cleanups.push(() => cancel());
+    }
+  }
+
+  private writeOptions(ctx: RequestCtx) {
+    const q = ctx.query;
+    const dryRun = q.getAll('dryRun');
+    for (const d of dryRun) if (d !== 'All') throw badRequest(`Invalid dryRun value "${d}": valid values are "All"`);
+    const fv = q.get('fieldValidation') ?? 'Warn';
+    if (!['Strict', 'Warn', 'Ignore'].includes(fv)) {
+      throw badRequest(`fieldValidation must be one of "Ignore", "Warn", or "Strict", got ${JSON.stringify(fv)}`);
+    }
+    const fieldManager = q.get('fieldManager') ?? managerFromUserAgent(ctx.req.headers['user-agent']);
+    if (fieldManager.length > 128) throw badRequest('fieldManager must not be longer than 128 characters');
+    return { dryRun: dryRun.length > 0, fieldManager, fieldValidation: fv as 'Strict' | 'Warn' | 'Ignore' };
+  }
+
+  /** Unknown or mistyped fields: 400 under Strict, a Warning header under Warn. */
+  private checkFields(ctx: RequestCtx, rt: ResourceType, obj: KubeObject, mode: 'Strict' | 'Warn' | 'Ignore'): void {
+    const found = checkFields(apiVersionOf(rt), rt.kind, obj);
+    if (found.typeErrors.length) throw fieldTypeError(apiVersionOf(rt), rt.kind, found.typeErrors);
+    if (mode === 'Ignore' || !found.unknown.length) return;
+    if (mode === 'Strict') throw strictDecodingError(found.unknown);
+    ctx.res.setHeader('Warning', unknownFieldWarningHeaders(found.unknown));
+  }
+
+  private async create(ctx: RequestCtx, rt: ResourceType, ns: string | undefined): Promise<void> {
+    const opts = this.writeOptions(ctx);
+    const body = await this.readObject(ctx.req);
+    this.checkFields(ctx, rt, body, opts.fieldValidation);
+    const obj = await this.registry.create(rt, ns, body, opts);
+    this.send(ctx.res, 201, obj);
+  }
+
+  private async replace(ctx: RequestCtx, rt: ResourceType, ns: string | undefined, name: string, subresource?: string): Promise<void> {
+    const opts = this.writeOptions(ctx);
+    const body = await this.readObject(ctx.req);
+    this.checkFields(ctx, rt, body, opts.fieldValidation);
+    const obj = await this.registry.update(rt, ns, name, () => clone(body), { ...opts, subresource });
+    this.send(ctx.res, 200, obj);
+  }
+
+  private async patch(ctx: RequestCtx, rt: ResourceType, ns: string | undefined, name: string, subresource?: string): Promise<void> {
+    const opts = this.writeOptions(ctx);
+    const ct = (ctx.req.headers['content-type'] ?? '').split(';')[0].trim();
+    const body = await this.readBody(ctx.req);
+    const force = isTrue(ctx.query.get('force'));
+    if (ct === 'application/apply-patch+yaml' || ct === 'application/apply-patch+cbor') {
+      if (!ctx.query.get('fieldManager')) {
+        throw badRequest('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
+      }
+      let created = false;
+      const applied = await this.registry.update(
+        rt,
+        ns,
+        name,
+        (live) => {
+          const out = applyServerSide({ rt, live, body, manager: opts.fieldManager, force, now: rfc3339(this.clock.now()), subresource });
+          this.checkFields(ctx, rt, out.intent, opts.fieldValidation);
+          if (out.result.metadata.resourceVersion === live.metadata.resourceVersion) delete out.result.metadata.resourceVersion;
+          return out.result;
+        },
+        {
+          dryRun: opts.dryRun,
+          subresource,
+          createIfMissing: async () => {
+            if (subresource) throw notFound(rt.plural, name, rt.group || undefined);
+            const out = applyServerSide({ rt, live: undefined, body, manager: opts.fieldManager, force, now: rfc3339(this.clock.now()) });
+            this.checkFields(ctx, rt, out.intent, opts.fieldValidation);
+            const obj = out.result;
+            if (obj.metadata.name !== undefined && obj.metadata.name !== name) {
+              throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
+            }
+            obj.metadata.name = name;
+            created = true;
+            return this.registry.create(rt, ns, obj, { dryRun: opts.dryRun });
+          },
+        },
+      );
+      return this.send(ctx.res, created ? 201 : 200, applied);
+    }
+    const obj = await this.registry.update(
+      rt,
+      ns,
+      name,
+      (live) => {
+        const patched = applyPatchBody(ct, live, body, rt) as KubeObject;
+        if (!isPlainObject(patched)) throw badRequest('the patch produced something that is not an object');
+        this.checkFields(ctx, rt, patched, opts.fieldValidation);
+        if (isPlainObject(patched.metadata) && patched.metadata.resourceVersion === live.metadata.resourceVersion) {
+          delete patched.metadata.resourceVersion;
+        }
+        return patched;
+      },
+      { ...opts, subresource },
+    );
+    this.send(ctx.res, 200, obj);
+  }
+
+  private async deleteOptions(ctx: RequestCtx): Promise<DeleteOptions> {
+    const q = ctx.query;
+    const buf = await this.readBody(ctx.req);
+    let body: Record<string, any> = {};
+    if (buf.length) {
+      const v = parseJSONBody(buf);
+      if (!isPlainObject(v)) throw badRequest('DeleteOptions must be a JSON object');
+      body = v;
+    }
+    const opts: DeleteOptions = {};
+    const policy = q.get('propagationPolicy') ?? body.propagationPolicy;
+    if (policy !== undefined && policy !== null) {
+      if (!['Background', 'Foreground', 'Orphan'].includes(policy)) {
+        throw badRequest(`DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
+      }
+      opts.propagationPolicy = policy;
+    } else if (body.orphanDependents === true || q.get('orphanDependents') === 'true') {
+      opts.propagationPolicy = 'Orphan';
+    }
+    const grace = q.get('gracePeriodSeconds') ?? body.gracePeriodSeconds;
+    if (grace !== undefined && grace !== null) {
+      const g = Number(grace);
+      if (!Number.isInteger(g)) throw badRequest(`gracePeriodSeconds must be an integer, got ${JSON.stringify(grace)}`);
+      opts.gracePeriodSeconds = Math.max(0, g);
+    }
+    if (isPlainObject(body.preconditions)) opts.preconditions = body.preconditions as DeleteOptions['preconditions'];
+    const dry = [...q.getAll('dryRun'), ...(Array.isArray(body.dryRun) ? body.dryRun : [])];
+    for (const d of dry) if (d !== 'All') throw badRequest(`Invalid dryRun value "${d}": valid values are "All"`);
+    opts.dryRun = dry.length > 0;
+    return opts;
+  }
+
+  private async delete(ctx: RequestCtx, rt: ResourceType, ns: string | undefined, name: string): Promise<void> {
+    const opts = await this.deleteOptions(ctx);
+    const obj = await this.registry.delete(rt, ns, name, opts);
+    this.send(ctx.res, 200, obj);
+  }
+
+  private async deleteCollection(ctx: RequestCtx, rt: ResourceType, ns: string | undefined): Promise<void> {
+    const q = ctx.query;
+    const filter = buildFilter(rt, q.get('labelSelector') ?? undefined, q.get('fieldSelector') ?? undefined);
+    const opts = await this.deleteOptions(ctx);
+    const { items, resourceVersion } = await this.registry.list(rt, ns, { filter });
+    const deleted: KubeObject[] = [];
+    for (const obj of items) {
+      try {
+        deleted.push(await this.registry.delete(rt, obj.metadata.namespace, obj.metadata.name!, opts));
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === 404)) throw err;
+      }
+    }
+    this.send(ctx.res, 200, { kind: rt.listKind, apiVersion: apiVersionOf(rt), metadata: { resourceVersion }, items: deleted });
+  }
+
+  private toScale(rt: ResourceType, obj: KubeObject): KubeObject {
+    const s = rt.scale!;
+    return {
+      kind: 'Scale',
+      apiVersion: 'autoscaling/v1',
+      metadata: {
+        name: obj.metadata.name,
+        namespace: obj.metadata.namespace,
+        uid: obj.metadata.uid,
+        resourceVersion: obj.metadata.resourceVersion,
+        creationTimestamp: obj.metadata.creationTimestamp,
+      },
+      spec: { replicas: getPath(obj, s.specReplicasPath) ?? 0 },
+      status: { replicas: getPath(obj, s.statusReplicasPath) ?? 0, selector: scaleSelectorString(getPath(obj, s.selectorPath)) },
+    };
+  }
+
+  private async scale(ctx: RequestCtx, rt: ResourceType, ns: string, name: string, method: string): Promise<void> {
+    if (method === 'GET') return this.send(ctx.res, 200, this.toScale(rt, await this.registry.get(rt, ns, name)));
+    if (method !== 'PUT' && method !== 'PATCH') throw methodNotAllowed('the server does not allow this method on the requested resource');
+    const opts = this.writeOptions(ctx);
+    const ct = (ctx.req.headers['content-type'] ?? 'application/json').split(';')[0].trim();
+    const buf = await this.readBody(ctx.req);
+    const put = method === 'PUT' ? parseJSONBody(buf) : undefined;
+    if (method === 'PUT' && !isPlainObject(put)) throw badRequest('the request body must be a Scale object');
+    const updated = await this.registry.update(
+      rt,
+      ns,
+      name,
+      (live) => {
+        const current = this.toScale(rt, live);
+        const desired = (method === 'PUT' ? put : applyPatchBody(ct, current, buf, { group: 'autoscaling', kind: 'Scale' } as ResourceType)) as KubeObject;
+        const replicas = desired?.spec?.replicas;
+        if (!Number.isInteger(replicas) || replicas < 0) {
+          throw badRequest(`Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`);
+        }
+        const next = clone(live);
+        setPath(next, rt.scale!.specReplicasPath, replicas);
+        const pinned = desired.metadata?.resourceVersion;
+        if (pinned && pinned !== live.metadata.resourceVersion) next.metadata.resourceVersion = pinned;
+        else delete next.metadata.resourceVersion;
+        return next;
+      },
+      { ...opts, subresource: 'scale' },
+    );
+    this.send(ctx.res, 200, this.toScale(rt, updated));
+  }
+
+  private async bind(ctx: RequestCtx, rt: ResourceType, ns: string, name: string): Promise<void> {
+    const opts = this.writeOptions(ctx);
+    const binding = await this.readObject(ctx.req);
+    const target = binding.target;
+    if (!isPlainObject(target) || typeof target.name !== 'string' || !target.name) {
+      throw badRequest('Binding.target.name is required');
+    }
+    if (binding.metadata?.name && binding.metadata.name !== name) {
+      throw badRequest(`the name of the binding (${binding.metadata.name}) does not match the pod on the URL (${name})`);
+    }
+    await this.registry.update(
+      rt,
+      ns,
+      name,
+      (pod) => {
+        if (pod.metadata.deletionTimestamp) throw new ApiError(409, 'Conflict', `pod ${name} is being deleted, cannot be assigned to a host`);
+        if (pod.spec.nodeName) throw new ApiError(409, 'Conflict', `pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
+        pod.spec.nodeName = target.name;
+        const conds = (pod.status.conditions ?? []).filter((c: any) => c.type !== 'PodScheduled');
+        conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339(this.clock.now()) });
+        pod.status.conditions = conds;
+        return pod;
+      },
+      { ...opts, subresource: 'binding' },
+    );
+    this.send(ctx.res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 } satisfies Status);
+  }
+
+  private async podStream(ctx: RequestCtx, rt: ResourceType, ns: string, name: string, sub: string): Promise<void> {
+    const pod = await this.registry.get(rt, ns, name);
+    const container = ctx.query.get('container') ?? pod.spec.containers?.[0]?.name;
+    if (!pod.spec.nodeName) {
+      throw badRequest(`container "${container}" in pod "${name}" is waiting to start: ContainerCreating`);
+    }
+    throw badRequest(`${sub} for pod "${name}" is not available: node "${pod.spec.nodeName}" runs no peapod agent that serves streams yet`);
+  }
+}
+
+// ---------------------------------------------------------------- helpers
+
+function notFoundPath(): ApiError {
+  return new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
+}
+
+function isTrue(v: string | null): boolean {
+  return v === 'true' || v === '1';
+}
+
+function parseNonNegativeInt(v: string | null, name: string): number | undefined {
+  if (v === null || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw badRequest(`${name} must be a non-negative integer, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function includeObject(q: URLSearchParams): IncludeObject {
+  const v = q.get('includeObject');
+  if (v === 'None' || v === 'Object') return v;
+  return 'Metadata';
+}
+
+function describeType(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+/** JSON.parse with a 400 that says where the body is broken. */
+export function parseJSONBody(buf: Buffer): unknown {
+  const text = buf.toString('utf8');
+  if (text.trim() === '') throw badRequest('the request body is empty; a JSON object is required');
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw badRequest(`the request body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+function managerFromUserAgent(ua: string | undefined): string {
+  // kube-apiserver names an unnamed manager after the client's user agent up to the first '/'.
+  const name = (ua ?? 'unknown').split('/')[0] || 'unknown';
+  return name.slice(0, 128);
+}
+
+function getPath(obj: unknown, path: string): any {
+  let cur: any = obj;
+  for (const seg of path.split('.')) {
+    if (cur === undefined || cur === null) return undefined;
+    cur = cur[seg];
+  }
+  return cur;
+}
+
+function setPath(obj: any, path: string, value: unknown): void {
+  const segs = path.split('.');
+  let cur = obj;
+  for (const seg of segs.slice(0, -1)) {
+    if (!isPlainObject(cur[seg])) cur[seg] = {};
+    cur = cur[seg];
+  }
+  cur[segs[segs.length - 1]] = value;
+}

@@ -1,0 +1,110 @@
+/**
+ * The control plane as one unit: store, PKI, tokens, API server and the in-process loops
+ * that belong to it. `peapod server` and the tests start it through here.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { allResourceTypes } from '../api/registry.js';
+import { ApiError } from '../api/errors.js';
+import { openStore } from '../storage/open.js';
+import type { Store } from '../storage/interface.js';
+import { Compactor } from '../storage/compactor.js';
+import type { Logger } from '../util/logger.js';
+import { realClock, type Clock } from '../util/clock.js';
+import { ensureServingPKI } from '../apiserver/certs.js';
+import { loadOrCreateTokens } from '../apiserver/auth.js';
+import { writeKubeconfig } from '../apiserver/kubeconfig.js';
+import { APIServer } from '../apiserver/server.js';
+import { NamespaceLifecycle } from '../apiserver/namespace-lifecycle.js';
+import { clusterIPAllocator, parseCIDR } from '../apiserver/admission/cluster-ip.js';
+
+export interface ControlPlaneOptions {
+  dataDir: string;
+  port?: number;
+  host?: string;
+  store?: { kind: 'sqlite' } | { kind: 'etcd'; endpoints: string[]; prefix?: string };
+  serviceCIDR?: string;
+  logger: Logger;
+  clock?: Clock;
+}
+
+export interface ControlPlane {
+  url: string;
+  port: number;
+  kubeconfigPath: string;
+  adminToken: string;
+  caCert: string;
+  server: APIServer;
+  store: Store;
+  close(): Promise<void>;
+}
+
+export const systemNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
+  const dataDir = resolve(opts.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const log = opts.logger;
+  const clock = opts.clock ?? realClock;
+  const storeOpts = opts.store ?? { kind: 'sqlite' };
+  const store =
+    storeOpts.kind === 'sqlite'
+      ? await openStore({ kind: 'sqlite', path: join(dataDir, 'state.db') }, log)
+      : await openStore({ kind: 'etcd', endpoints: storeOpts.endpoints, prefix: storeOpts.prefix }, log);
+  const closers: (() => Promise<void> | void)[] = [() => store.close()];
+  try {
+    const host = opts.host ?? '127.0.0.1';
+    const pki = ensureServingPKI(dataDir, { ips: ['127.0.0.1', '::1'], dns: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'] });
+    const { auth, adminToken } = loadOrCreateTokens(dataDir);
+    const server = new APIServer({
+      store,
+      types: allResourceTypes,
+      logger: log,
+      clock,
+      tls: { cert: pki.cert, key: pki.key },
+      authenticator: auth,
+      host,
+      port: opts.port ?? 6443,
+    });
+    const servicesType = server.resourceType('', 'v1', 'services')!;
+    server.registry.addAdmission(clusterIPAllocator(server.registry, servicesType, parseCIDR(opts.serviceCIDR ?? '10.96.0.0/12')));
+    await ensureSystemNamespaces(server);
+    const { port, url } = await server.listen();
+    closers.unshift(() => server.close());
+    const nsLifecycle = new NamespaceLifecycle(server.registry, allResourceTypes, clock, log.child({ component: 'namespace-lifecycle' }));
+    await nsLifecycle.start();
+    closers.unshift(() => nsLifecycle.close());
+    const compactor = new Compactor(store, { logger: log.child({ component: 'compactor' }), clock });
+    compactor.start();
+    closers.unshift(() => compactor.close());
+    const kubeconfigPath = join(dataDir, 'kubeconfig.yaml');
+    writeKubeconfig(kubeconfigPath, { server: url.replace('127.0.0.1', host === '0.0.0.0' ? '127.0.0.1' : host), caCert: pki.caCert, token: adminToken });
+    log.info('control plane ready', { url, kubeconfig: kubeconfigPath, store: storeOpts.kind });
+    return {
+      url,
+      port,
+      kubeconfigPath,
+      adminToken,
+      caCert: pki.caCert,
+      server,
+      store,
+      async close() {
+        for (const c of closers) await c();
+      },
+    };
+  } catch (err) {
+    for (const c of closers) await c();
+    throw err;
+  }
+}
+
+async function ensureSystemNamespaces(server: APIServer): Promise<void> {
+  const nsType = server.resourceType('', 'v1', 'namespaces')!;
+  for (const name of systemNamespaces) {
+    try {
+      await server.registry.create(nsType, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 409)) throw err;
+    }
+  }
+}

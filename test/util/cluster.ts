@@ -1,0 +1,162 @@
+/**
+ * End-to-end test harness: runs the real `peapod server` binary as a child process on a free
+ * port with its own data dir, and the real kubectl against it with its own discovery cache.
+ * stop() ends exactly the process it started and removes what it made.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { waitFor } from './wait.js';
+
+export const repoRoot = resolve(import.meta.dirname, '../../..');
+export const peapodBin = join(repoRoot, 'bin/peapod.js');
+export const kubectlDefault = '/usr/bin/kubectl';
+export const kubectlVersioned = (minor: number) => `/usr/lib/google-cloud-sdk/bin/kubectl.1.${minor}`;
+
+export interface ServerOptions {
+  store?: 'sqlite' | 'etcd';
+  etcdEndpoints?: string[];
+  etcdPrefix?: string;
+  /** Reuse a data dir (restart tests); a fresh temp dir otherwise. */
+  dataDir?: string;
+  port?: number;
+  extraArgs?: string[];
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  dataDir: string;
+  kubeconfig: string;
+  proc: ChildProcess;
+  /** stderr collected so far (JSON log lines), for failure messages. */
+  logs(): string;
+  /** SIGTERM and wait for exit. */
+  stop(): Promise<void>;
+  /** SIGKILL and wait for exit (crash tests). */
+  kill(): Promise<void>;
+}
+
+export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'peapod-e2e-'));
+  const args = [peapodBin, 'server', '--data-dir', dataDir, '--port', String(opts.port ?? 0)];
+  if (opts.store === 'etcd') {
+    args.push('--store', 'etcd', '--etcd-endpoints', (opts.etcdEndpoints ?? []).join(','));
+    if (opts.etcdPrefix) args.push('--etcd-prefix', opts.etcdPrefix);
+  }
+  args.push(...(opts.extraArgs ?? []));
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (err += d));
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  let url: string;
+  try {
+    url = await waitFor(
+      () => {
+        if (proc.exitCode !== null) throw new Error(`peapod server exited with ${proc.exitCode}: ${err.slice(-2000)}`);
+        return /up at (https:\/\/\S+)/.exec(out)?.[1];
+      },
+      { timeoutMs: 30_000, message: 'peapod server to start' },
+    );
+  } catch (e) {
+    proc.kill('SIGKILL');
+    await exited;
+    throw e;
+  }
+  const port = Number(new URL(url).port);
+  const end = async (sig: NodeJS.Signals) => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill(sig);
+    await exited;
+  };
+  return {
+    url,
+    port,
+    dataDir,
+    kubeconfig: join(dataDir, 'kubeconfig.yaml'),
+    proc,
+    logs: () => err,
+    stop: () => end('SIGTERM'),
+    kill: () => end('SIGKILL'),
+  };
+}
+
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Kubectl {
+  (args: string[], opts?: { input?: string; bin?: string; timeoutMs?: number }): Promise<KubectlResult>;
+  /** Like calling it, but throws with stderr when kubectl fails. */
+  ok(args: string[], opts?: { input?: string; bin?: string; timeoutMs?: number }): Promise<string>;
+  /** Starts a long-running kubectl (get -w); returns the process and its growing stdout. */
+  spawn(args: string[], opts?: { bin?: string }): { proc: ChildProcess; output(): string; stop(): Promise<void> };
+  cacheDir: string;
+  cleanup(): void;
+}
+
+/** kubectl bound to a kubeconfig, with a private discovery cache so no test sees stale discovery. */
+export function kubectlFor(kubeconfig: string): Kubectl {
+  const cacheDir = mkdtempSync(join(tmpdir(), 'peapod-kubectl-cache-'));
+  const base = (bin: string, args: string[]) => ({ bin, argv: ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, ...args] });
+  const run = (args: string[], opts: { input?: string; bin?: string; timeoutMs?: number } = {}): Promise<KubectlResult> => {
+    const { bin, argv } = base(opts.bin ?? kubectlDefault, args);
+    return new Promise((resolvePromise, reject) => {
+      const p = spawn(bin, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: kubeconfig, HOME: cacheDir } });
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (d) => (stdout += d));
+      p.stderr.on('data', (d) => (stderr += d));
+      const timer = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+      p.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      p.on('close', (code) => {
+        clearTimeout(timer);
+        resolvePromise({ code: code ?? -1, stdout, stderr });
+      });
+      p.stdin.end(opts.input ?? '');
+    });
+  };
+  const k = run as Kubectl;
+  k.ok = async (args, opts) => {
+    const r = await run(args, opts);
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}${r.stdout}`);
+    return r.stdout;
+  };
+  k.spawn = (args, opts = {}) => {
+    const { bin, argv } = base(opts.bin ?? kubectlDefault, args);
+    const proc = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: cacheDir } });
+    let output = '';
+    proc.stdout!.on('data', (d) => (output += d));
+    proc.stderr!.on('data', (d) => (output += d));
+    const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+    return {
+      proc,
+      output: () => output,
+      stop: async () => {
+        if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+        await exited;
+      },
+    };
+  };
+  k.cacheDir = cacheDir;
+  k.cleanup = () => rmSync(cacheDir, { recursive: true, force: true });
+  return k;
+}
+
+/** Reads the admin token and CA from a server's data dir, for direct HTTPS requests in tests. */
+export function adminCredentials(dataDir: string): { token: string; ca: string } {
+  const token = readFileSync(join(dataDir, 'tokens'), 'utf8').split('\n')[0].split(',')[0];
+  const ca = readFileSync(join(dataDir, 'pki/ca.crt'), 'utf8');
+  return { token, ca };
+}
+
+export function removeDir(dir: string): void {
+  if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+}
