@@ -22,8 +22,17 @@ export interface CreateResult {
   createdIndexes: number[];
 }
 
-/** POSTs `count` pods with `concurrency` requests in flight; failures are counted, not thrown. */
-export async function benchCreates(client: ApiClient, count: number, concurrency: number, progress: Progress): Promise<CreateResult> {
+/**
+ * POSTs `count` pods with `concurrency` requests in flight; failures are counted, not thrown.
+ * Every benchmark here stops early, with what it has, once `signal` is aborted.
+ */
+export async function benchCreates(
+  client: ApiClient,
+  count: number,
+  concurrency: number,
+  progress: Progress,
+  signal?: AbortSignal,
+): Promise<CreateResult> {
   const latencies: number[] = [];
   const createdIndexes: number[] = [];
   let failed = 0;
@@ -34,7 +43,7 @@ export async function benchCreates(client: ApiClient, count: number, concurrency
   const step = Math.max(1, Math.floor(count / 10));
   const t0 = performance.now();
   const worker = async () => {
-    for (let i = next++; i < count; i = next++) {
+    for (let i = next++; i < count && !signal?.aborted; i = next++) {
       const t = performance.now();
       let failure: string | undefined;
       try {
@@ -78,11 +87,11 @@ export interface GetResult {
 }
 
 /** `count` sequential GETs of pods picked at random from `indexes`. */
-export async function benchGets(client: ApiClient, indexes: readonly number[], count: number): Promise<GetResult> {
+export async function benchGets(client: ApiClient, indexes: readonly number[], count: number, signal?: AbortSignal): Promise<GetResult> {
   const latencies: number[] = [];
   let failed = 0;
   let firstFailure: string | undefined;
-  for (let k = 0; k < count; k++) {
+  for (let k = 0; k < count && !signal?.aborted; k++) {
     const i = indexes[Math.floor(Math.random() * indexes.length)];
     const t = performance.now();
     const res = await client.request('GET', `${podsPath}/${benchPodName(i)}`);
@@ -110,13 +119,13 @@ interface PodList {
 }
 
 /** `repeats` sequential unpaged LISTs of every pod in the namespace. */
-export async function benchFullLists(client: ApiClient, repeats: number, progress: Progress): Promise<ListResult> {
+export async function benchFullLists(client: ApiClient, repeats: number, progress: Progress, signal?: AbortSignal): Promise<ListResult> {
   const latencies: number[] = [];
   const itemCounts: number[] = [];
   let bodyBytes = 0;
   let failed = 0;
   let firstFailure: string | undefined;
-  for (let k = 0; k < repeats; k++) {
+  for (let k = 0; k < repeats && !signal?.aborted; k++) {
     const t = performance.now();
     const res = await client.request('GET', podsPath);
     latencies.push(performance.now() - t);
@@ -134,13 +143,13 @@ export async function benchFullLists(client: ApiClient, repeats: number, progres
 }
 
 /** `walks` sequential walks through the collection, `limit` items per page; latency is per page. */
-export async function benchPagedLists(client: ApiClient, limit: number, walks: number): Promise<ListResult> {
+export async function benchPagedLists(client: ApiClient, limit: number, walks: number, signal?: AbortSignal): Promise<ListResult> {
   const latencies: number[] = [];
   const itemCounts: number[] = [];
   let bodyBytes = 0;
   let failed = 0;
   let firstFailure: string | undefined;
-  for (let w = 0; w < walks; w++) {
+  for (let w = 0; w < walks && !signal?.aborted; w++) {
     let cont: string | undefined;
     let items = 0;
     let pages = 0;
@@ -160,7 +169,7 @@ export async function benchPagedLists(client: ApiClient, limit: number, walks: n
       cont = page.metadata?.continue || undefined;
       // A server that keeps handing out continue tokens would loop forever; a walk cannot need more.
       if (++pages > 100_000) throw new Error('paged list did not end after 100,000 pages');
-    } while (cont);
+    } while (cont && !signal?.aborted);
     itemCounts.push(items);
   }
   return { latency: summarize(latencies), itemCounts, bodyBytes, failed, firstFailure };

@@ -33,7 +33,12 @@ export class ApiClient {
   /** Sends one request and resolves with the whole body once the last byte has arrived. */
   request(method: string, path: string, body?: unknown): Promise<ApiResponse> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const headers: Record<string, string | number> = { Authorization: this.auth, Accept: 'application/json' };
+    const headers: Record<string, string | number> = {
+      Authorization: this.auth,
+      Accept: 'application/json',
+      // The server records it as the field manager, as kubectl's would be.
+      'User-Agent': 'peapod-bench',
+    };
     if (payload) {
       headers['Content-Type'] = 'application/json';
       headers['Content-Length'] = payload.length;

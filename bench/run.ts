@@ -13,9 +13,10 @@
  *
  * Knobs (environment): BENCH_PODS (10000), BENCH_CLIENTS (50), BENCH_GETS (2000),
  * BENCH_LISTS (10), BENCH_PAGE_LIMIT (500), BENCH_PAGE_WALKS (3), BENCH_STORE_OPS (2 × pods, at least 10000),
- * BENCH_STORES (sqlite,etcd).
+ * BENCH_STORES (sqlite,etcd), BENCH_ETCD_PREFIX (unset: the server's default, no prefix).
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { benchStores } from './store-bench.js';
 import { startEtcd } from '../test/util/etcd.js';
 import { ApiClient, describeFailure } from './api-client.js';
@@ -42,6 +43,7 @@ interface Config {
   pageWalks: number;
   storeOps: number;
   stores: StoreKind[];
+  etcdPrefix?: string;
 }
 
 function readConfig(): Config {
@@ -59,6 +61,7 @@ function readConfig(): Config {
     // run. The floor keeps a reduced run honest: etcd's rate climbs over its first few thousand puts.
     storeOps: envInt('BENCH_STORE_OPS', Math.max(2 * pods, 10_000), 2),
     stores: stores as StoreKind[],
+    etcdPrefix: process.env.BENCH_ETCD_PREFIX,
   };
 }
 
@@ -69,31 +72,35 @@ function progress(line: string): void {
   process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s] ${line}\n`);
 }
 
-/** Everything that must be stopped, newest first; each closer runs at most once. */
+/**
+ * Everything that must be stopped, newest first. Each closer runs once; whoever asks for it
+ * later (the phase's own finally, or closeAll on Ctrl-C) waits for that same run to finish.
+ */
 class Resources {
-  private readonly closers: Array<{ name: string; close: () => Promise<void> | void }> = [];
+  private readonly pending: Array<{ name: string; run: () => Promise<void> }> = [];
 
-  /** Registers a closer and returns a function that runs it now and forgets it. */
+  /** Registers a closer and returns a function that runs it (once) and waits for it. */
   add(name: string, close: () => Promise<void> | void): () => Promise<void> {
-    const entry = { name, close };
-    this.closers.push(entry);
-    return async () => {
-      const i = this.closers.indexOf(entry);
-      if (i < 0) return;
-      this.closers.splice(i, 1);
-      await entry.close();
+    let done: Promise<void> | undefined;
+    const entry = {
+      name,
+      run: () =>
+        (done ??= (async () => {
+          const i = this.pending.indexOf(entry);
+          if (i >= 0) this.pending.splice(i, 1);
+          try {
+            await close();
+          } catch (err) {
+            progress(`cleanup of ${name} failed: ${(err as Error).message}`);
+          }
+        })()),
     };
+    this.pending.push(entry);
+    return entry.run;
   }
 
   async closeAll(): Promise<void> {
-    while (this.closers.length) {
-      const { name, close } = this.closers.pop()!;
-      try {
-        await close();
-      } catch (err) {
-        progress(`cleanup of ${name} failed: ${(err as Error).message}`);
-      }
-    }
+    while (this.pending.length) await this.pending[this.pending.length - 1].run();
   }
 }
 
@@ -124,13 +131,16 @@ interface ApiRun {
   gets?: GetResult;
   fullLists?: ListResult;
   pages?: ListResult;
+  /** CPU the server and this process spent per create: shows which side of the wire is the limit. */
+  serverCpuMsPerCreate?: number;
+  clientCpuMsPerCreate?: number;
   rssAfterCreates?: number;
   rssAfterReads?: number;
   peakRss?: number;
   error?: string;
 }
 
-async function benchApi(store: StoreKind, cfg: Config, resources: Resources): Promise<ApiRun> {
+async function benchApi(store: StoreKind, cfg: Config, resources: Resources, signal: AbortSignal): Promise<ApiRun> {
   const run: ApiRun = {};
   let endpoints: string[] | undefined;
   let stopEtcd: (() => Promise<void>) | undefined;
@@ -143,9 +153,13 @@ async function benchApi(store: StoreKind, cfg: Config, resources: Resources): Pr
       stopEtcd = resources.add('etcd', () => etcd.stop());
       endpoints = etcd.endpoints;
     }
+    signal.throwIfAborted();
     progress(`[${store}] starting peapod server`);
-    const server = await startPeapodServer({ store, etcdEndpoints: endpoints });
-    stopServer = resources.add(`peapod server (${store})`, () => server.stop());
+    const server = await startPeapodServer({ store, etcdEndpoints: endpoints, etcdPrefix: cfg.etcdPrefix });
+    stopServer = resources.add(`peapod server (${store})`, async () => {
+      const how = await server.stop();
+      if (how !== '0') progress(`[${store}] note: server exited with ${how} on SIGTERM (expected 0)`);
+    });
     progress(`[${store}] server up at ${server.url} (pid ${server.pid})`);
     const client = new ApiClient({ url: server.url, token: server.token, ca: server.ca, maxSockets: cfg.clients });
     closeClient = resources.add('https agent', () => client.close());
@@ -156,21 +170,28 @@ async function benchApi(store: StoreKind, cfg: Config, resources: Resources): Pr
     if (refused) throw new Error(`warm-up GET of namespace default failed: ${describeFailure(refused)}`);
 
     progress(`[${store}] creating ${cfg.pods} pods with ${cfg.clients} concurrent clients`);
-    run.creates = await benchCreates(client, cfg.pods, cfg.clients, progress);
+    const [serverCpu0, clientCpu0] = [server.cpuMs(), process.cpuUsage()];
+    run.creates = await benchCreates(client, cfg.pods, cfg.clients, progress, signal);
+    const clientCpu = process.cpuUsage(clientCpu0);
+    run.serverCpuMsPerCreate = (server.cpuMs() - serverCpu0) / Math.max(1, run.creates.attempted);
+    run.clientCpuMsPerCreate = (clientCpu.user + clientCpu.system) / 1000 / Math.max(1, run.creates.attempted);
     run.rssAfterCreates = server.memory().rss;
     progress(`[${store}] ${fmtInt(run.creates.perSec)} creates/s, ${run.creates.failed} failed, RSS ${fmtMB(run.rssAfterCreates)}`);
     if (run.creates.firstFailure) progress(`[${store}] first failure: ${run.creates.firstFailure}`);
     if (run.creates.created === 0) throw new Error(`no pod was created: ${run.creates.firstFailure ?? 'unknown error'}`);
 
+    signal.throwIfAborted();
     progress(`[${store}] ${cfg.gets} sequential GETs of random pods`);
-    run.gets = await benchGets(client, run.creates.createdIndexes, cfg.gets);
+    run.gets = await benchGets(client, run.creates.createdIndexes, cfg.gets, signal);
     progress(`[${store}] GET p50 ${fmtMs(run.gets.latency.p50)} ms, p99 ${fmtMs(run.gets.latency.p99)} ms`);
 
+    signal.throwIfAborted();
     progress(`[${store}] ${cfg.lists} full LISTs`);
-    run.fullLists = await benchFullLists(client, cfg.lists, progress);
+    run.fullLists = await benchFullLists(client, cfg.lists, progress, signal);
 
+    signal.throwIfAborted();
     progress(`[${store}] ${cfg.pageWalks} walks with limit=${cfg.pageLimit}`);
-    run.pages = await benchPagedLists(client, cfg.pageLimit, cfg.pageWalks);
+    run.pages = await benchPagedLists(client, cfg.pageLimit, cfg.pageWalks, signal);
     progress(`[${store}] page p50 ${fmtMs(run.pages.latency.p50)} ms, p99 ${fmtMs(run.pages.latency.p99)} ms`);
 
     const mem = server.memory();
@@ -236,6 +257,15 @@ function buildRows(cfg: Config, raw: Record<string, number> | undefined, api: Pa
     },
     { metric: 'create latency p50 / p99 (ms)', ...perStore((r) => pair(r.creates?.latency)), target: 'info' },
     {
+      metric: 'CPU ms per create: server / bench client',
+      ...perStore((r) =>
+        r.serverCpuMsPerCreate !== undefined
+          ? cell(`${r.serverCpuMsPerCreate.toFixed(2)} / ${(r.clientCpuMsPerCreate ?? NaN).toFixed(2)}`)
+          : undefined,
+      ),
+      target: `info (${availableParallelism()} cores shared)`,
+    },
+    {
       metric: 'failed creates',
       ...perStore((r) => r.creates && judged(fmtInt(r.creates.failed), r.creates.failed, (v) => v === 0)),
       target: '0',
@@ -285,21 +315,41 @@ function buildRows(cfg: Config, raw: Record<string, number> | undefined, api: Pa
 async function main(): Promise<number> {
   const cfg = readConfig();
   const resources = new Resources();
-  let interrupted = false;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (interrupted) return;
-    interrupted = true;
-    progress(`${sig}: stopping servers and etcd`);
-    void resources.closeAll().finally(() => {
-      for (const pid of ownChildren()) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
+  // Ctrl-C: stop what is running, let the current phase unwind through its own cleanup, then
+  // exit. benchStores owns its etcd and cannot be told to stop, so its children are killed by
+  // PID, which makes it fail fast and run its own finally. A second signal exits at once.
+  const abort = new AbortController();
+  let phase: 'raw' | 'api' = 'raw';
+  const killChildren = () => {
+    for (const pid of ownChildren()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
       }
+    }
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (abort.signal.aborted) {
+      progress(`${sig} again: exiting now`);
+      killChildren();
       process.exit(130);
-    });
+    }
+    abort.abort();
+    progress(`${sig}: stopping servers and etcd (again to exit at once)`);
+    if (phase === 'raw') {
+      // Also any etcd benchStores starts after this moment: its startup then fails and cleans up.
+      killChildren();
+      const sweeper = setInterval(() => (phase === 'raw' ? killChildren() : clearInterval(sweeper)), 100);
+      sweeper.unref();
+    }
+    void resources.closeAll();
+    // Last resort if a phase does not unwind: never leave children behind.
+    setTimeout(() => {
+      progress('cleanup is taking too long; killing child processes');
+      killChildren();
+      process.exit(130);
+    }, 30_000).unref();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -324,14 +374,19 @@ async function main(): Promise<number> {
   }
 
   const api: Partial<Record<StoreKind, ApiRun>> = {};
+  phase = 'api';
   try {
     for (const store of cfg.stores) {
-      if (interrupted) break;
-      api[store] = await benchApi(store, cfg, resources);
+      if (abort.signal.aborted) break;
+      api[store] = await benchApi(store, cfg, resources, abort.signal);
       if (api[store]!.error) errors.push(`${store}: ${api[store]!.error}`);
     }
   } finally {
     await resources.closeAll();
+  }
+  if (abort.signal.aborted) {
+    progress('interrupted: no report');
+    return 130;
   }
 
   const title = `peapod bench — ${fmtInt(cfg.pods)} pods${cfg.pods !== TARGET.pods ? ` (BENCH_PODS; targets assume ${fmtInt(TARGET.pods)})` : ''}`;

@@ -14,6 +14,8 @@ const UP_LINE = /peapod control plane is up at (https:\/\/\S+)/;
 export interface ServerStoreOptions {
   store: 'sqlite' | 'etcd';
   etcdEndpoints?: string[];
+  /** --etcd-prefix; omitted when undefined, so the server's default is what gets measured. */
+  etcdPrefix?: string;
 }
 
 export interface PeapodServer {
@@ -24,16 +26,24 @@ export interface PeapodServer {
   ca: string;
   /** Current and peak resident set size of the server process, in bytes (from /proc/PID/status). */
   memory(): { rss: number; peak: number };
+  /** CPU time (user + system) the server process has used so far, in milliseconds. */
+  cpuMs(): number;
   /** Log lines the server wrote to stderr so far (tail), for error reports. */
   logTail(): string;
-  /** SIGTERM, SIGKILL after a grace period, then removes the data dir; idempotent. */
-  stop(): Promise<void>;
+  /**
+   * SIGTERM, SIGKILL after a grace period, then removes the data dir; idempotent. Resolves with
+   * how the process ended ("0", "1", "SIGKILL"), so an unclean shutdown can be reported.
+   */
+  stop(): Promise<string>;
 }
 
 export async function startPeapodServer(opts: ServerStoreOptions, timeoutMs = 60_000): Promise<PeapodServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'peapod-bench-server-'));
   const args = [peapodBin, 'server', '--data-dir', dataDir, '--port', '0'];
-  if (opts.store === 'etcd') args.push('--store', 'etcd', '--etcd-endpoints', (opts.etcdEndpoints ?? []).join(','));
+  if (opts.store === 'etcd') {
+    args.push('--store', 'etcd', '--etcd-endpoints', (opts.etcdEndpoints ?? []).join(','));
+    if (opts.etcdPrefix !== undefined) args.push('--etcd-prefix', opts.etcdPrefix);
+  }
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -43,18 +53,18 @@ export async function startPeapodServer(opts: ServerStoreOptions, timeoutMs = 60
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const alive = () => child.exitCode === null && child.signalCode === null;
 
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    if (alive()) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => alive() && child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-  };
+  let stopping: Promise<string> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      if (alive()) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => alive() && child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+      return String(child.exitCode ?? child.signalCode);
+    })());
 
   try {
     const url = await new Promise<string>((resolveUrl, reject) => {
@@ -82,6 +92,7 @@ export async function startPeapodServer(opts: ServerStoreOptions, timeoutMs = 60
       token,
       ca,
       memory: () => readMemory(child.pid!),
+      cpuMs: () => readCpuMs(child.pid!),
       logTail: () => err.slice(-4000),
       stop,
     };
@@ -99,4 +110,14 @@ function readMemory(pid: number): { rss: number; peak: number } {
     return m ? Number(m[1]) * 1024 : NaN;
   };
   return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+}
+
+/** USER_HZ: the unit of utime/stime in /proc/PID/stat; 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS_PER_SEC = 100;
+
+function readCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the ")" that closes the command name start at field 3 (state); utime is 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SEC;
 }

@@ -103,6 +103,7 @@ test('label selector syntax errors are 400 BadRequest', () => {
     ['a>x', "unable to parse requirement: values[0]: Invalid value: \"x\": for 'Gt', 'Lt' operators, the value must be an integer"],
     ['a=b c d', "found 'c', expected: ',' or 'end of string'"],
     ['a=x y', "found 'y', expected: ',' or 'end of string'"],
+    ['!a=b', "found '=', expected: ',' or 'end of string'"],
   ];
   for (const [sel, msg] of cases) {
     assert.throws(

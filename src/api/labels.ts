@@ -3,7 +3,7 @@
  * language of `?labelSelector=` (`a=b,c!=d,e in (f,g),!h`), and metav1.LabelSelector objects.
  * Both selector forms compile to the same Selector, a list of requirements that must all hold.
  */
-import { badRequest, type ApiError, type FieldError } from './errors.js';
+import { badRequest, type FieldError } from './errors.js';
 import { isPlainObject } from './object.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -388,9 +388,10 @@ class Parser {
     const key = tok.lit;
     const keyErrs = isQualifiedName(key);
     if (keyErrs.length) throw new SelectorSyntaxError(`key: Invalid value: ${JSON.stringify(key)}: ${keyErrs.join('; ')}`);
+    // "!key" is complete by itself; whatever follows is the caller's to reject.
+    if (negated) return newRequirement(key, '!', []);
     const ahead = this.peek(true);
-    if (ahead.t === 'eos' || ahead.t === ',') return newRequirement(key, negated ? '!' : 'exists', []);
-    if (negated) throw new SelectorSyntaxError(`found '${ahead.lit}', expected: ',' or 'end of string'`);
+    if (ahead.t === 'eos' || ahead.t === ',') return newRequirement(key, 'exists', []);
 
     const op = this.next();
     let operator: Operator;
@@ -465,7 +466,7 @@ export function parseLabelSelector(s: string): Selector {
     const reqs = new Parser(lex(s)).parse();
     return { requirements: sortRequirements(reqs) };
   } catch (e) {
-    if (e instanceof SelectorSyntaxError) throw badRequest(e.message) as ApiError;
+    if (e instanceof SelectorSyntaxError) throw badRequest(e.message);
     throw e;
   }
 }

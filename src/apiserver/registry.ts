@@ -29,6 +29,7 @@ import type { Logger } from '../util/logger.js';
 import type { ObjectFilter } from './selectors.js';
 import { validateObjectMeta } from '../api/validation.js';
 import { podQOSClass } from '../api/kinds/pods.js';
+import { nextGeneration } from '../api/generation.js';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -73,17 +74,6 @@ export interface ListResult {
 }
 
 export type WatchSink = (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KubeObject) => void;
-
-/** Kinds whose metadata.generation tracks spec changes: the ones with a replica count. */
-function tracksGeneration(rt: ResourceType): boolean {
-  return rt.scale !== undefined;
-}
-
-/** Everything but metadata and status: what a generation bump looks at. */
-function specOf(obj: KubeObject): string {
-  const { metadata: _m, status: _s, ...rest } = obj;
-  return JSON.stringify(rest);
-}
 
 const terminalPodPhases = new Set(['Succeeded', 'Failed']);
 
@@ -190,7 +180,8 @@ export class ObjectRegistry {
     delete m.deletionGracePeriodSeconds;
     delete m.resourceVersion;
     delete m.selfLink;
-    if (tracksGeneration(rt)) m.generation = 1;
+    const gen = nextGeneration(rt, obj);
+    if (gen !== undefined) m.generation = gen;
     else delete m.generation;
     if (rt.hasStatus) {
       switch (rt.plural) {
@@ -365,12 +356,9 @@ export class ObjectRegistry {
       }
     }
     rt.defaults(next);
-    if (tracksGeneration(rt)) {
-      const gen = old.metadata.generation ?? 1;
-      next.metadata.generation = specOf(next) !== specOf(old) ? gen + 1 : gen;
-    } else {
-      delete next.metadata.generation;
-    }
+    const gen = nextGeneration(rt, next, old);
+    if (gen !== undefined) next.metadata.generation = gen;
+    else delete next.metadata.generation;
     // Pod spec is immutable through ordinary updates; binding is the one way to set nodeName.
     this.validateOrThrow(rt, next, opts.subresource === 'binding' ? undefined : old);
     for (const hook of this.admission) await hook('update', rt, next, old);

@@ -35,6 +35,7 @@ import { partialObjectMetadata, toTable, type IncludeObject } from './table.js';
 import { buildFilter, scaleSelectorString } from './selectors.js';
 import { applyPatchBody, applyServerSide, recordManagedFields } from './patch-adapter.js';
 import { openapiV3DocumentBytes, openapiV3Index } from './openapi.js';
+import { decodeKubernetesProtobuf, PROTOBUF_CONTENT_TYPE } from './protobuf/decode.js';
 import { checkFields, fieldTypeError, strictDecodingError, unknownFieldWarningHeaders } from './field-validation.js';
 
 /** Requests larger than this are refused with 413, as kube-apiserver does (3 MiB). */
@@ -191,6 +192,8 @@ export class APIServer {
     let value: unknown;
     if (ct === 'application/json' || ct === '') {
       value = parseJSONBody(buf);
+    } else if (ct === PROTOBUF_CONTENT_TYPE) {
+      value = decodeKubernetesProtobuf(buf).object;
     } else if (ct === 'application/yaml') {
       try {
         value = parseYAML(buf.toString('utf8'));
@@ -451,7 +454,7 @@ export class APIServer {
         write('BOOKMARK', {
           kind: rt.kind,
           apiVersion: apiVersionOf(rt),
-          metadata: { resourceVersion: lastRV, annotations: { 'k8s.io/initial-events-end': 'true' } },
+          metadata: { resourceVersion: lastRV },
         });
         cancel = this.clock.setTimeout(tick, interval);
       };

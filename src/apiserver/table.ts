@@ -21,7 +21,8 @@ export function partialObjectMetadata(obj: KubeObject): KubeObject {
 }
 
 function row(rt: ResourceType, obj: KubeObject, now: number, include: IncludeObject) {
-  const r: Record<string, unknown> = { cells: [obj.metadata.name, ...rt.cells(obj, now)] };
+  const cells = rt.cells(obj, now);
+  const r: Record<string, unknown> = { cells: rt.ownNameColumn ? cells : [obj.metadata.name, ...cells] };
   if (include === 'Object') r.object = obj;
   else if (include === 'Metadata') r.object = partialObjectMetadata(obj);
   return r;
@@ -40,7 +41,7 @@ export function toTable(
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
     metadata,
-    columnDefinitions: opts.withColumns === false ? [] : [nameColumn, ...rt.columns],
+    columnDefinitions: opts.withColumns === false ? [] : rt.ownNameColumn ? rt.columns : [nameColumn, ...rt.columns],
     rows: objs.map((o) => row(rt, o, opts.now, opts.include)),
   };
   return table;

@@ -16,6 +16,7 @@ import { loadOrCreateTokens } from '../apiserver/auth.js';
 import { writeKubeconfig } from '../apiserver/kubeconfig.js';
 import { APIServer } from '../apiserver/server.js';
 import { NamespaceLifecycle } from '../apiserver/namespace-lifecycle.js';
+import { GarbageCollector } from '../apiserver/garbage-collector.js';
 import { clusterIPAllocator, parseCIDR } from '../apiserver/admission/cluster-ip.js';
 
 export interface ControlPlaneOptions {
@@ -74,6 +75,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     const nsLifecycle = new NamespaceLifecycle(server.registry, allResourceTypes, clock, log.child({ component: 'namespace-lifecycle' }));
     await nsLifecycle.start();
     closers.unshift(() => nsLifecycle.close());
+    const gc = new GarbageCollector(server.registry, allResourceTypes, clock, log.child({ component: 'garbage-collector' }));
+    await gc.start();
+    closers.unshift(() => gc.close());
     const compactor = new Compactor(store, { logger: log.child({ component: 'compactor' }), clock });
     compactor.start();
     closers.unshift(() => compactor.close());

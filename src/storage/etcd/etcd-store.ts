@@ -106,6 +106,11 @@ export class EtcdStore implements Store {
     return Buffer.from(this.prefix + key);
   }
 
+  /** A key that is never empty (etcd rejects ranges on ""), used only to read revision headers. */
+  private probeKey(): Buffer {
+    return Buffer.from(this.prefix + '/.peapod-probe');
+  }
+
   private strip(key: Buffer): string {
     return key.toString().slice(this.prefix.length);
   }
@@ -257,7 +262,7 @@ export class EtcdStore implements Store {
   }
 
   async currentRevision(): Promise<number> {
-    const res = await this.call('', () => this.client.kv.range({ key: this.full(''), count_only: true }));
+    const res = await this.call('', () => this.client.kv.range({ key: this.probeKey(), count_only: true }));
     return Number(res.header.revision);
   }
 
@@ -265,7 +270,7 @@ export class EtcdStore implements Store {
   private async readableAt(revision: number): Promise<boolean> {
     if (this.closed) throw new UnavailableError('store is closed', '');
     try {
-      await this.client.kv.range({ key: this.full(''), count_only: true, revision });
+      await this.client.kv.range({ key: this.probeKey(), count_only: true, revision });
       return true;
     } catch (err) {
       if (err instanceof Error && err.message.includes(COMPACTED)) return false;

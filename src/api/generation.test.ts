@@ -1,0 +1,39 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { KubeObject } from './object.js';
+import { nextGeneration, tracksGeneration } from './generation.js';
+
+const obj = (spec: unknown, annotations?: Record<string, string>, generation?: number): KubeObject => ({
+  metadata: { name: 'x', annotations, generation },
+  spec,
+  status: { replicas: 1 },
+});
+
+test('which kinds track generation', () => {
+  const cases: [string, string, boolean][] = [
+    ['apps', 'deployments', true],
+    ['apps', 'replicasets', true],
+    ['', 'replicationcontrollers', true],
+    ['', 'pods', true],
+    ['', 'configmaps', false],
+    ['', 'secrets', false],
+    ['', 'services', false],
+    ['', 'namespaces', false],
+    ['coordination.k8s.io', 'leases', false],
+  ];
+  for (const [group, plural, want] of cases) assert.equal(tracksGeneration({ group, plural }), want, plural);
+});
+
+test('nextGeneration', () => {
+  const deploy = { group: 'apps', plural: 'deployments' };
+  const rs = { group: 'apps', plural: 'replicasets' };
+  const cases: [string, { group: string; plural: string }, KubeObject, KubeObject | undefined, number | undefined][] = [
+    ['create', deploy, obj({ replicas: 1 }), undefined, 1],
+    ['spec change', deploy, obj({ replicas: 2 }), obj({ replicas: 1 }, undefined, 3), 4],
+    ['no change (key order differs)', deploy, obj({ a: 1, b: 2 }), obj({ b: 2, a: 1 }, undefined, 3), 3],
+    ['deployment annotation change', deploy, obj({}, { a: 'x' }), obj({}, { a: 'y' }, 2), 3],
+    ['replicaset annotation change', rs, obj({}, { a: 'x' }), obj({}, { a: 'y' }, 2), 2],
+    ['kind without generation', { group: '', plural: 'configmaps' }, obj(undefined), undefined, undefined],
+  ];
+  for (const [name, rt, now, old, want] of cases) assert.equal(nextGeneration(rt, now, old), want, name);
+});
