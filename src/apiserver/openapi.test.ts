@@ -266,15 +266,7 @@ describe('kubectl against the openapi documents', { skip: !existsSync(KUBECTL) &
     assert.match(r.stdout, /renewTime\s+<string>/);
   });
 
-  // kubectl 1.27 and 1.28 fetch /openapi/v2 (protobuf only) before explaining, even with
-  // KUBECTL_EXPLAIN_OPENAPIV3=true, so they cannot explain against a v3-only server.
-  for (const [label, bin] of [['1.27', KUBECTL_127], ['1.28', KUBECTL_128]] as const) {
-    it(`kubectl ${label} explains pods`, { todo: 'needs /openapi/v2 in gnostic protobuf' }, async () => {
-      const r = await kubectl(h, bin, ['explain', 'pods.spec']);
-      assert.equal(r.code, 0, r.stderr);
-    });
-  }
-
+  // kubectl 1.27 and 1.28 read /openapi/v2 for explain; openapi-v2.test.ts covers them.
   for (const [label, bin] of [['1.29', KUBECTL_129], ['1.33', KUBECTL_133]] as const) {
     it(`kubectl ${label} explains pods`, { skip: !existsSync(bin) && `no ${bin}` }, async () => {
       const r = await kubectl(h, bin, ['explain', 'pods.spec']);

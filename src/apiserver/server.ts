@@ -5,7 +5,7 @@
 import https from 'node:https';
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { parse as parseYAML } from 'yaml';
 import {
   ApiError,
@@ -35,6 +35,7 @@ import { partialObjectMetadata, toTable, type IncludeObject } from './table.js';
 import { buildFilter, scaleSelectorString } from './selectors.js';
 import { applyPatchBody, applyServerSide, recordManagedFields } from './patch-adapter.js';
 import { openapiV3DocumentBytes, openapiV3Index } from './openapi.js';
+import { negotiateOpenapiV2, openapiV2Serialized } from './openapi-v2.js';
 import { decodeKubernetesProtobuf, PROTOBUF_CONTENT_TYPE } from './protobuf/decode.js';
 import { checkFields, fieldTypeError, strictDecodingError, unknownFieldWarningHeaders } from './field-validation.js';
 
@@ -84,6 +85,7 @@ export class APIServer {
   private readonly openWatches = new Set<() => void>();
   private readonly healthChecks = new Map<string, () => Promise<void>>();
   private address = '';
+  private readonly sockets = new Set<Socket>();
 
   constructor(private readonly opts: APIServerOptions) {
     this.clock = opts.clock ?? realClock;
@@ -123,6 +125,12 @@ export class APIServer {
     srv.headersTimeout = 70_000;
     srv.requestTimeout = 0;
     this.server = srv;
+    // Tracked so close() can end every connection, including ones still in a TLS handshake
+    // or idle between keep-alive requests, which closeAllConnections does not always reach.
+    srv.on('connection', (sock: Socket) => {
+      this.sockets.add(sock);
+      sock.once('close', () => this.sockets.delete(sock));
+    });
     const host = this.opts.host ?? '127.0.0.1';
     await new Promise<void>((resolve, reject) => {
       srv.once('error', reject);
@@ -145,6 +153,7 @@ export class APIServer {
     await new Promise<void>((resolve) => {
       srv.close(() => resolve());
       srv.closeAllConnections();
+      for (const sock of this.sockets) sock.destroy();
     });
   }
 
@@ -226,6 +235,7 @@ export class APIServer {
     if (path === '/version' || path === '/version/') return this.send(res, 200, serverVersion);
     if (path === '/api' || path === '/api/') return this.send(res, 200, apiVersions(this.address));
     if (path === '/apis' || path === '/apis/') return this.send(res, 200, apiGroupList(this.opts.types));
+    if (path === '/openapi/v2' || path === '/openapi/v2/') return this.openapiV2(ctx);
     if (path === '/openapi/v3' || path === '/openapi/v3/') return this.send(res, 200, openapiV3Index());
     if (path.startsWith('/openapi/v3/')) {
       const doc = openapiV3DocumentBytes(path.slice('/openapi/v3/'.length));
@@ -252,6 +262,23 @@ export class APIServer {
       default:
         throw notFoundPath();
     }
+  }
+
+  /** The Swagger 2.0 document kubectl 1.27/1.28 read for apply and explain; protobuf or JSON by Accept. */
+  private openapiV2(ctx: RequestCtx): void {
+    const format = negotiateOpenapiV2(ctx.req.headers.accept);
+    if (!format) {
+      throw new ApiError(406, 'NotAcceptable', 'only application/json and application/com.github.proto-openapi.spec.v2.v1.0+protobuf are served');
+    }
+    const doc = openapiV2Serialized();
+    const headers = { 'Content-Type': format.contentType, ETag: `"${doc.etag}"`, Vary: 'Accept' };
+    if (ctx.req.headers['if-none-match'] === `"${doc.etag}"`) {
+      ctx.res.writeHead(304, headers);
+      ctx.res.end();
+      return;
+    }
+    ctx.res.writeHead(200, headers);
+    ctx.res.end(format.format === 'protobuf' ? doc.protobuf : doc.json);
   }
 
   private async health(ctx: RequestCtx, path: string): Promise<void> {

@@ -53,6 +53,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       ? await openStore({ kind: 'sqlite', path: join(dataDir, 'state.db') }, log)
       : await openStore({ kind: 'etcd', endpoints: storeOpts.endpoints, prefix: storeOpts.prefix }, log);
   const closers: (() => Promise<void> | void)[] = [() => store.close()];
+  const named = (name: string, fn: () => Promise<void> | void) => async () => {
+    log.debug('stopping', { part: name });
+    await fn();
+  };
   try {
     const host = opts.host ?? '127.0.0.1';
     const pki = ensureServingPKI(dataDir, { ips: ['127.0.0.1', '::1'], dns: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'] });
@@ -71,16 +75,16 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     server.registry.addAdmission(clusterIPAllocator(server.registry, servicesType, parseCIDR(opts.serviceCIDR ?? '10.96.0.0/12')));
     await ensureSystemNamespaces(server);
     const { port, url } = await server.listen();
-    closers.unshift(() => server.close());
+    closers.unshift(named('apiserver', () => server.close()));
     const nsLifecycle = new NamespaceLifecycle(server.registry, allResourceTypes, clock, log.child({ component: 'namespace-lifecycle' }));
     await nsLifecycle.start();
-    closers.unshift(() => nsLifecycle.close());
+    closers.unshift(named('namespace-lifecycle', () => nsLifecycle.close()));
     const gc = new GarbageCollector(server.registry, allResourceTypes, clock, log.child({ component: 'garbage-collector' }));
     await gc.start();
-    closers.unshift(() => gc.close());
+    closers.unshift(named('garbage-collector', () => gc.close()));
     const compactor = new Compactor(store, { logger: log.child({ component: 'compactor' }), clock });
     compactor.start();
-    closers.unshift(() => compactor.close());
+    closers.unshift(named('compactor', () => compactor.close()));
     const kubeconfigPath = join(dataDir, 'kubeconfig.yaml');
     writeKubeconfig(kubeconfigPath, { server: url.replace('127.0.0.1', host === '0.0.0.0' ? '127.0.0.1' : host), caCert: pki.caCert, token: adminToken });
     log.info('control plane ready', { url, kubeconfig: kubeconfigPath, store: storeOpts.kind });

@@ -4,7 +4,7 @@
  * stop() ends exactly the process it started and removes what it made.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { waitFor } from './wait.js';
@@ -50,7 +50,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   let out = '';
   let err = '';
   proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (err += d));
+  proc.stderr!.on('data', (d) => {
+    err += d;
+    // PEAPOD_TEST_SERVER_LOGS=DIR keeps every test server's log lines for debugging.
+    if (process.env.PEAPOD_TEST_SERVER_LOGS) appendFileSync(join(process.env.PEAPOD_TEST_SERVER_LOGS, `server-${proc.pid}.log`), d);
+  });
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   let url: string;
   try {
