@@ -62,12 +62,16 @@ export interface DeleteOptions {
 
 export interface ListOptions {
   filter?: ObjectFilter;
+  /** Return the items' stored JSON in `raw` and leave `items` empty (no parse when there is no filter). */
+  raw?: boolean;
   limit?: number;
   continue?: string;
 }
 
 export interface ListResult {
   items: KubeObject[];
+  /** With ListOptions.raw: the items' JSON (resourceVersion included) instead of objects. */
+  raw?: string[];
   resourceVersion: string;
   continue?: string;
   remainingItemCount?: number;
@@ -108,12 +112,23 @@ export class ObjectRegistry {
     return obj;
   }
 
+  /**
+   * The stored JSON with its resourceVersion put in, without parsing it: objects are stored
+   * metadata-first, so the version goes right after `{"metadata":{`. Lists and create
+   * responses are answered from these strings.
+   */
+  rawJSON(kv: KeyValue): string {
+    const v = kv.value;
+    if (v.startsWith(metadataPrefix) && v[metadataPrefix.length] !== '}') {
+      return `${metadataPrefix}"resourceVersion":"${kv.modRevision}",${v.slice(metadataPrefix.length)}`;
+    }
+    return JSON.stringify(this.decode(kv));
+  }
+
   private encode(obj: KubeObject): string {
-    const rv = obj.metadata.resourceVersion;
-    delete obj.metadata.resourceVersion;
-    const s = JSON.stringify(obj);
-    if (rv !== undefined) obj.metadata.resourceVersion = rv;
-    return s;
+    const { resourceVersion: _rv, ...meta } = obj.metadata;
+    const { metadata: _m, ...rest } = obj;
+    return JSON.stringify({ metadata: meta, ...rest });
   }
 
   private now(): string {
@@ -196,9 +211,11 @@ export class ObjectRegistry {
     }
   }
 
+  /** Creates an object; takes ownership of `input` (it is changed and returned). */
   async create(rt: ResourceType, ns: string | undefined, input: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
     if (!isPlainObject(input)) throw badRequest('the request body must be a JSON object');
-    const obj = clone(input);
+    // The registry takes ownership of `input` (callers pass freshly decoded bodies).
+    const obj = input;
     if (!isPlainObject(obj.metadata)) obj.metadata = {};
     this.checkTypeMeta(rt, obj);
     const m = obj.metadata;
@@ -225,7 +242,8 @@ export class ObjectRegistry {
     for (let attempt = 0; ; attempt++) {
       try {
         const kv = await this.store.create(this.key(rt, m.namespace, m.name!), this.encode(obj));
-        return this.decode(kv);
+        m.resourceVersion = String(kv.modRevision);
+        return withRawJSON(obj, this.rawJSON(kv));
       } catch (err) {
         if (err instanceof AlreadyExistsError) {
           if (generated && attempt < 8) {
@@ -278,7 +296,8 @@ export class ObjectRegistry {
       if (opts.dryRun) return next;
       try {
         const kv = await this.store.update(key, this.encode(next), cur.modRevision);
-        const stored = this.decode(kv);
+        next.metadata.resourceVersion = String(kv.modRevision);
+        const stored = withRawJSON(next, this.rawJSON(kv));
         if (stored.metadata.deletionTimestamp && !hasFinalizers(rt, stored) && !isGracefulPod(rt, stored)) {
           return await this.finishDeletion(rt, key, kv);
         }
@@ -451,6 +470,7 @@ export class ObjectRegistry {
     }
     const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
     const items: KubeObject[] = [];
+    const raw: string[] = [];
     const filter = opts.filter;
     let lastKey: string | undefined;
     let more = false;
@@ -461,15 +481,19 @@ export class ObjectRegistry {
         const page = await this.store.list(prefix, { limit: want, startAfter, revision });
         revision = page.revision;
         for (const kv of page.items) {
-          if (limit && items.length >= limit) {
+          if (limit && items.length + raw.length >= limit) {
             more = true;
             break;
           }
           lastKey = kv.key;
+          if (opts.raw) {
+            if (!filter || filter(this.decode(kv))) raw.push(this.rawJSON(kv));
+            continue;
+          }
           const obj = this.decode(kv);
           if (!filter || filter(obj)) items.push(obj);
         }
-        if (limit && items.length >= limit) {
+        if (limit && items.length + raw.length >= limit) {
           more = more || page.more;
           if (!filter) remaining = page.remaining;
           break;
@@ -484,6 +508,7 @@ export class ObjectRegistry {
       throw err;
     }
     const res: ListResult = { items, resourceVersion: String(revision) };
+    if (opts.raw) res.raw = raw;
     if (more && lastKey) {
       res.continue = encodeContinue({ rv: revision, start: lastKey });
       if (remaining !== undefined && remaining > 0) res.remainingItemCount = remaining;
@@ -556,6 +581,20 @@ function isGracefulPod(rt: ResourceType, obj: KubeObject): boolean {
 function specOfWhole(obj: KubeObject): string {
   const { resourceVersion: _rv, managedFields: _mf, ...meta } = obj.metadata;
   return JSON.stringify({ ...obj, metadata: meta });
+}
+
+const metadataPrefix = '{"metadata":{';
+const rawJSONKey = Symbol('peapod.rawJSON');
+
+/** Attaches the object's wire form, so a handler can answer without serialising it again. */
+function withRawJSON(obj: KubeObject, json: string): KubeObject {
+  Object.defineProperty(obj, rawJSONKey, { value: json, enumerable: false, configurable: true });
+  return obj;
+}
+
+/** The JSON the registry stored for obj, if obj came straight from a write and was not changed since. */
+export function rawJSONOf(obj: unknown): string | undefined {
+  return typeof obj === 'object' && obj !== null ? ((obj as Record<symbol, string>)[rawJSONKey] ?? undefined) : undefined;
 }
 
 const suffixAlphabet = 'bcdfghjklmnpqrstvwxz2456789';

@@ -29,7 +29,7 @@ import type { Logger } from '../util/logger.js';
 import type { TokenAuthenticator } from './auth.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
 import { negotiate } from './negotiate.js';
-import { ObjectRegistry, type DeleteOptions } from './registry.js';
+import { ObjectRegistry, rawJSONOf, type DeleteOptions } from './registry.js';
 import { parsePath, type ResourcePath } from './request.js';
 import { partialObjectMetadata, toTable, type IncludeObject } from './table.js';
 import { buildFilter, scaleSelectorString } from './selectors.js';
@@ -164,7 +164,7 @@ export class APIServer {
       res.end();
       return;
     }
-    const data = JSON.stringify(body);
+    const data = rawJSONOf(body) ?? JSON.stringify(body);
     res.writeHead(code, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', ...headers });
     res.end(data);
   }
@@ -375,8 +375,8 @@ export class APIServer {
     const q = ctx.query;
     const filter = buildFilter(rt, q.get('labelSelector') ?? undefined, q.get('fieldSelector') ?? undefined);
     const limit = parseNonNegativeInt(q.get('limit'), 'limit');
-    const result = await this.registry.list(rt, ns, { filter, limit, continue: q.get('continue') ?? undefined });
     const shape = negotiate(ctx.req.headers.accept).shape;
+    const result = await this.registry.list(rt, ns, { filter, limit, continue: q.get('continue') ?? undefined, raw: shape === 'object' });
     if (shape === 'table') {
       return this.send(
         ctx.res,
@@ -401,7 +401,32 @@ export class APIServer {
         items: result.items.map(partialObjectMetadata),
       });
     }
-    this.send(ctx.res, 200, { kind: rt.listKind, apiVersion: apiVersionOf(rt), metadata, items: result.items });
+    await this.streamList(ctx.res, rt, metadata, result.raw ?? []);
+  }
+
+  /** Writes a list from stored JSON strings in chunks, never holding the whole body in memory. */
+  private async streamList(res: ServerResponse, rt: ResourceType, metadata: Record<string, unknown>, items: string[]): Promise<void> {
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
+    let chunk = `{"kind":${JSON.stringify(rt.listKind)},"apiVersion":${JSON.stringify(apiVersionOf(rt))},"metadata":${JSON.stringify(metadata)},"items":[`;
+    for (let i = 0; i < items.length; i++) {
+      chunk += (i ? ',' : '') + items[i];
+      if (chunk.length >= 256 * 1024) {
+        if (!res.write(chunk)) {
+          await new Promise<void>((resolve) => {
+            const done = () => {
+              res.off('drain', done);
+              res.off('close', done);
+              resolve();
+            };
+            res.on('drain', done);
+            res.on('close', done);
+          });
+        }
+        chunk = '';
+        if (res.destroyed) return;
+      }
+    }
+    res.end(chunk + ']}');
   }
 
   private async watch(ctx: RequestCtx, rt: ResourceType, ns: string | undefined): Promise<void> {

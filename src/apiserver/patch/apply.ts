@@ -114,6 +114,14 @@ function withoutManagedFields(obj: KubeObject | undefined): KubeObject | undefin
   return copy;
 }
 
+/** Like withoutManagedFields but shares everything below metadata: for read-only comparisons. */
+function viewWithoutManagedFields(obj: KubeObject | undefined): KubeObject | undefined {
+  if (!obj) return undefined;
+  if (!isPlainObject(obj.metadata) || obj.metadata.managedFields === undefined) return obj;
+  const { managedFields: _mf, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
+}
+
 function withManagedFields(obj: KubeObject, managers: Manager[]): KubeObject {
   const entries = encodeManagers(managers);
   const metadata = { ...(obj.metadata ?? {}) };
@@ -162,8 +170,8 @@ export function updateManagedFields(opts: UpdateManagedFieldsOptions): KubeObjec
   const start = given !== undefined && !jsonEqual(given, old?.metadata?.managedFields) ? given : old?.metadata?.managedFields;
   let managers = decodeManagers(start);
 
-  const before = withoutManagedFields(old) ?? {};
-  const after = withoutManagedFields(updated)!;
+  const before = viewWithoutManagedFields(old) ?? {};
+  const after = viewWithoutManagedFields(updated)!;
   const change = compare(before, after, schema);
   const taken = change.added.union(change.modified).difference(UNOWNED);
   const selfId = identity({ manager, operation: 'Update', apiVersion, subresource });

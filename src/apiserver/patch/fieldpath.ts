@@ -145,11 +145,18 @@ export class FieldSet {
   private combine(other: FieldSet | undefined, keep: (a: boolean, b: boolean) => boolean): FieldSet {
     const out = new FieldSet();
     out.member = keep(this.member, other?.member ?? false);
-    const names = new Set([...this.children.keys(), ...(other?.children.keys() ?? [])]);
-    for (const pe of names) {
-      const mine = this.children.get(pe) ?? new FieldSet();
+    // Every node a combine builds is non-empty or dropped, so emptiness is a size check here.
+    for (const [pe, mine] of this.children) {
       const c = mine.combine(other?.children.get(pe), keep);
-      if (!c.isEmpty()) out.children.set(pe, c);
+      if (c.member || c.children.size > 0) out.children.set(pe, c);
+    }
+    // Paths only the other set has survive only if keep(false, true) does (union, not difference).
+    if (other && keep(false, true)) {
+      for (const [pe, theirs] of other.children) {
+        if (this.children.has(pe)) continue;
+        const c = new FieldSet().combine(theirs, keep);
+        if (c.member || c.children.size > 0) out.children.set(pe, c);
+      }
     }
     return out;
   }
