@@ -174,3 +174,21 @@ export async function benchPagedLists(client: ApiClient, limit: number, walks: n
   }
   return { latency: summarize(latencies), itemCounts, bodyBytes, failed, firstFailure };
 }
+
+/**
+ * The HTTPS ceiling of this machine and client: GET /version (no store, no JSON work) with the
+ * same keep-alive clients. Creates can only approach this rate; it puts their figure in context.
+ */
+export async function benchNoop(client: ApiClient, count: number, concurrency: number, signal?: AbortSignal): Promise<number> {
+  let next = 0;
+  let ok = 0;
+  const t0 = performance.now();
+  const worker = async () => {
+    for (let i = next++; i < count && !signal?.aborted; i = next++) {
+      const res = await client.request('GET', '/version');
+      if (res.status === 200) ok++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return ok / ((performance.now() - t0) / 1000);
+}

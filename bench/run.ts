@@ -15,6 +15,7 @@
  * BENCH_LISTS (10), BENCH_PAGE_LIMIT (500), BENCH_PAGE_WALKS (3), BENCH_STORE_OPS (2 × pods, at least 10000),
  * BENCH_STORES (sqlite,etcd), BENCH_ETCD_PREFIX (unset: the server's default, no prefix).
  */
+import { benchNoop } from './api-bench.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { benchStores } from './store-bench.js';
@@ -133,6 +134,7 @@ interface ApiRun {
   pages?: ListResult;
   /** CPU the server and this process spent per create: shows which side of the wire is the limit. */
   serverCpuMsPerCreate?: number;
+  noopPerSec?: number;
   clientCpuMsPerCreate?: number;
   rssAfterCreates?: number;
   rssAfterReads?: number;
@@ -168,6 +170,10 @@ async function benchApi(store: StoreKind, cfg: Config, resources: Resources, sig
     const warm = await Promise.all(Array.from({ length: cfg.clients }, () => client.request('GET', '/api/v1/namespaces/default')));
     const refused = warm.find((r) => r.status !== 200);
     if (refused) throw new Error(`warm-up GET of namespace default failed: ${describeFailure(refused)}`);
+
+    progress(`[${store}] HTTPS ceiling: GET /version with ${cfg.clients} clients`);
+    run.noopPerSec = await benchNoop(client, Math.min(5000, Math.max(1000, cfg.pods)), cfg.clients, signal);
+    progress(`[${store}] ${fmtInt(run.noopPerSec)} GET /version/s`);
 
     progress(`[${store}] creating ${cfg.pods} pods with ${cfg.clients} concurrent clients`);
     const [serverCpu0, clientCpu0] = [server.cpuMs(), process.cpuUsage()];
@@ -241,6 +247,7 @@ function buildRows(cfg: Config, raw: Record<string, number> | undefined, api: Pa
   rows.push(
     { section: `API over HTTPS, ${cfg.clients} keep-alive clients, ${N} pods` },
     { metric: 'pod creates/s', ...perStore((r) => r.creates && num(r.creates.perSec)), target: 'info' },
+    { metric: 'HTTPS ceiling: GET /version/s, same clients', ...perStore((r) => r.noopPerSec !== undefined ? num(r.noopPerSec) : undefined), target: 'info' },
     {
       metric: 'creates/s ÷ raw etcd puts/s',
       ...perStore((r, s) => {

@@ -15,6 +15,7 @@ import type { ObjectRegistry } from './registry.js';
 export class NamespaceLifecycle {
   private watcher?: Watcher;
   private readonly pending = new Set<string>();
+  private readonly phases = new Map<string, 'Active' | 'Terminating'>();
   private running = false;
   private closed = false;
   private cancelRetry?: () => void;
@@ -32,6 +33,7 @@ export class NamespaceLifecycle {
   }
 
   async start(): Promise<void> {
+    this.phases.clear();
     this.watcher = await this.registry.watch(
       this.nsType,
       undefined,
@@ -42,9 +44,16 @@ export class NamespaceLifecycle {
         },
       },
       (type, ns) => {
-        if (type !== 'DELETED' && ns.metadata.deletionTimestamp) this.enqueue(ns.metadata.name!);
+        const name = ns.metadata.name!;
+        if (type === 'DELETED') {
+          this.phases.delete(name);
+          return;
+        }
+        this.phases.set(name, ns.metadata.deletionTimestamp ? 'Terminating' : 'Active');
+        if (ns.metadata.deletionTimestamp) this.enqueue(name);
       },
     );
+    this.registry.namespaceCache = (name) => this.phases.get(name);
   }
 
   private enqueue(name: string): void {
@@ -114,6 +123,7 @@ export class NamespaceLifecycle {
 
   close(): void {
     this.closed = true;
+    this.registry.namespaceCache = undefined;
     this.cancelRetry?.();
     this.watcher?.close();
   }

@@ -15,7 +15,6 @@ import {
   alreadyExists,
   badRequest,
   conflict,
-  forbidden,
   gone,
   invalid,
   notFound,
@@ -84,6 +83,8 @@ const terminalPodPhases = new Set(['Succeeded', 'Failed']);
 export class ObjectRegistry {
   private readonly admission: AdmissionHook[] = [];
   managedFields?: ManagedFieldsHook;
+  /** Phase of a namespace as last seen by a watch, if known (set by the namespace lifecycle loop). */
+  namespaceCache?: (name: string) => 'Active' | 'Terminating' | undefined;
 
   constructor(
     readonly store: Store,
@@ -149,6 +150,9 @@ export class ObjectRegistry {
   private async checkNamespace(rt: ResourceType, ns: string | undefined, name: string): Promise<void> {
     if (!rt.namespaced) return;
     if (!ns) throw badRequest('a namespace must be specified for a namespaced resource');
+    // A namespace the watch-fed cache knows as active needs no read; anything else is checked
+    // against the store, which is the truth (a just-created namespace may not be cached yet).
+    if (this.namespaceCache?.(ns) === 'Active') return;
     const nsType = this.lookupNamespaceType();
     const kv = await this.store.get(this.key(nsType, undefined, ns));
     if (!kv) throw notFound('namespaces', ns);
@@ -626,4 +630,3 @@ function decodeContinue(s: string): ContinueToken {
   }
 }
 
-export { forbidden };

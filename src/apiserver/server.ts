@@ -376,7 +376,8 @@ export class APIServer {
     const filter = buildFilter(rt, q.get('labelSelector') ?? undefined, q.get('fieldSelector') ?? undefined);
     const limit = parseNonNegativeInt(q.get('limit'), 'limit');
     const shape = negotiate(ctx.req.headers.accept).shape;
-    const result = await this.registry.list(rt, ns, { filter, limit, continue: q.get('continue') ?? undefined, raw: shape === 'object' });
+    if (shape === 'object') return this.streamList(ctx, rt, ns, filter, limit, q.get('continue') ?? undefined);
+    const result = await this.registry.list(rt, ns, { filter, limit, continue: q.get('continue') ?? undefined });
     if (shape === 'table') {
       return this.send(
         ctx.res,
@@ -393,38 +394,51 @@ export class APIServer {
     const metadata: Record<string, unknown> = { resourceVersion: result.resourceVersion };
     if (result.continue) metadata.continue = result.continue;
     if (result.remainingItemCount !== undefined) metadata.remainingItemCount = result.remainingItemCount;
-    if (shape === 'partial') {
-      return this.send(ctx.res, 200, {
-        kind: 'PartialObjectMetadataList',
-        apiVersion: 'meta.k8s.io/v1',
-        metadata,
-        items: result.items.map(partialObjectMetadata),
-      });
-    }
-    await this.streamList(ctx.res, rt, metadata, result.raw ?? []);
+    return this.send(ctx.res, 200, {
+      kind: 'PartialObjectMetadataList',
+      apiVersion: 'meta.k8s.io/v1',
+      metadata,
+      items: result.items.map(partialObjectMetadata),
+    });
   }
 
-  /** Writes a list from stored JSON strings in chunks, never holding the whole body in memory. */
-  private async streamList(res: ServerResponse, rt: ResourceType, metadata: Record<string, unknown>, items: string[]): Promise<void> {
+  /**
+   * A JSON list written from stored JSON strings as it is read, page by page from one
+   * consistent snapshot, so a list of 10,000 objects never sits in memory whole.
+   */
+  private async streamList(
+    ctx: RequestCtx,
+    rt: ResourceType,
+    ns: string | undefined,
+    filter: ReturnType<typeof buildFilter>,
+    limit: number | undefined,
+    cont: string | undefined,
+  ): Promise<void> {
+    const { res } = ctx;
+    const pageSize = 1000;
+    // The first page decides the answer's metadata (and any error) before anything is written.
+    let page = await this.registry.list(rt, ns, { filter, limit: limit ?? pageSize, continue: cont, raw: true });
+    const metadata: Record<string, unknown> = { resourceVersion: page.resourceVersion };
+    if (limit !== undefined) {
+      if (page.continue) metadata.continue = page.continue;
+      if (page.remainingItemCount !== undefined) metadata.remainingItemCount = page.remainingItemCount;
+    }
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
     let chunk = `{"kind":${JSON.stringify(rt.listKind)},"apiVersion":${JSON.stringify(apiVersionOf(rt))},"metadata":${JSON.stringify(metadata)},"items":[`;
-    for (let i = 0; i < items.length; i++) {
-      chunk += (i ? ',' : '') + items[i];
-      if (chunk.length >= 256 * 1024) {
-        if (!res.write(chunk)) {
-          await new Promise<void>((resolve) => {
-            const done = () => {
-              res.off('drain', done);
-              res.off('close', done);
-              resolve();
-            };
-            res.on('drain', done);
-            res.on('close', done);
-          });
+    let first = true;
+    for (;;) {
+      for (const item of page.raw ?? []) {
+        chunk += (first ? '' : ',') + item;
+        first = false;
+        if (chunk.length >= 256 * 1024) {
+          const flushed = res.write(chunk);
+          chunk = '';
+          if (!flushed) await drained(res);
+          if (res.destroyed) return;
         }
-        chunk = '';
-        if (res.destroyed) return;
       }
+      if (limit !== undefined || !page.continue) break;
+      page = await this.registry.list(rt, ns, { filter, limit: pageSize, continue: page.continue, raw: true });
     }
     res.end(chunk + ']}');
   }
@@ -751,6 +765,19 @@ export class APIServer {
 }
 
 // ---------------------------------------------------------------- helpers
+
+/** Resolves when a response can take more data again (or is gone). */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
 
 function notFoundPath(): ApiError {
   return new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
