@@ -17,6 +17,7 @@ import { writeKubeconfig } from '../apiserver/kubeconfig.js';
 import { APIServer } from '../apiserver/server.js';
 import { NamespaceLifecycle } from '../apiserver/namespace-lifecycle.js';
 import { GarbageCollector } from '../apiserver/garbage-collector.js';
+import { EventExpiry } from '../apiserver/event-expiry.js';
 import { clusterIPAllocator, parseCIDR } from '../apiserver/admission/cluster-ip.js';
 
 export interface ControlPlaneOptions {
@@ -25,6 +26,8 @@ export interface ControlPlaneOptions {
   host?: string;
   store?: { kind: 'sqlite' } | { kind: 'etcd'; endpoints: string[]; prefix?: string };
   serviceCIDR?: string;
+  /** How long events are kept after they last happened (default 1 h, as kube-apiserver's --event-ttl). */
+  eventTTLMs?: number;
   logger: Logger;
   clock?: Clock;
 }
@@ -82,6 +85,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     const gc = new GarbageCollector(server.registry, allResourceTypes, clock, log.child({ component: 'garbage-collector' }));
     await gc.start();
     closers.unshift(named('garbage-collector', () => gc.close()));
+    const expiry = new EventExpiry(server.registry, server.resourceType('', 'v1', 'events')!, {
+      ttlMs: opts.eventTTLMs ?? 3600_000,
+      clock,
+      logger: log.child({ component: 'event-expiry' }),
+    });
+    expiry.start();
+    closers.unshift(named('event-expiry', () => expiry.close()));
     const compactor = new Compactor(store, { logger: log.child({ component: 'compactor' }), clock });
     compactor.start();
     closers.unshift(named('compactor', () => compactor.close()));
