@@ -379,7 +379,8 @@ export class ObjectRegistry {
       }
     }
     rt.defaults(next);
-    const gen = nextGeneration(rt, next, old);
+    // Status writes never move the generation: it counts changes of the desired state.
+    const gen = opts.subresource === 'status' ? old.metadata.generation : nextGeneration(rt, next, old);
     if (gen !== undefined) next.metadata.generation = gen;
     else delete next.metadata.generation;
     // Pod spec is immutable through ordinary updates; binding is the one way to set nodeName.

@@ -287,6 +287,8 @@ export class RestClient implements KubeClient {
       });
       resp.on('error', (err) => finish(connectionError(err)));
       resp.on('aborted', () => finish(connectionError(new Error('watch stream aborted'))));
+      // A connection that drops mid-stream may close without 'end' or 'error'.
+      resp.on('close', () => finish(resp.complete ? undefined : connectionError(new Error('watch stream closed'))));
     });
     req.on('error', (err) => finish(connectionError(err)));
     req.end();
@@ -381,5 +383,9 @@ function readBody(resp: IncomingMessage): Promise<string> {
     resp.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     resp.on('error', reject);
     resp.on('aborted', () => reject(new Error('response aborted')));
+    // Settles nothing when 'end' came first; otherwise the connection dropped mid-body.
+    resp.on('close', () => {
+      if (!resp.complete) reject(new Error('connection closed before the response was complete'));
+    });
   });
 }

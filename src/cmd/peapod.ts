@@ -1,12 +1,19 @@
 /**
  * The single `peapod` binary. Subcommands:
- *   server  run the control plane (API server + store)
- *   up      the quick-start cluster: control plane in ./.peapod (what `npm start` runs)
+ *   server              the control plane: API server + store, with the controller manager and
+ *                       scheduler in-process unless told otherwise
+ *   controller-manager  the controllers as their own process, given a kubeconfig
+ *   scheduler           the scheduler as its own process, given a kubeconfig
+ *   sim                 simulated nodes against any cluster, until stopped
+ *   up                  the quick-start cluster (what `npm start` runs)
  */
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { createLogger } from '../util/logger.js';
+import { createLogger, type Logger } from '../util/logger.js';
+import { parseDuration } from '../util/duration.js';
 import { startControlPlane, type ControlPlaneOptions } from '../controlplane/controlplane.js';
+import { startControllerManager, startScheduler, startSimNodes, type Credentials, type LeaderElectionOptions } from '../controlplane/components.js';
+import { loadKubeconfig } from '../client/kubeconfig.js';
 
 const usage = `Usage: peapod <command> [options]
 
@@ -18,63 +25,219 @@ Commands:
              --etcd-endpoints URL,...  etcd client URLs, with --store etcd
              --etcd-prefix P           key prefix inside etcd (default none)
              --service-cidr CIDR       Service cluster IP range (default 10.96.0.0/12)
-  up       Start a local cluster for trying peapod out (data in ./.peapod, port 6443).
+             --event-ttl D             how long events are kept (default 1h)
+             --sim-nodes N             also run N simulated nodes in this process (default 0)
+             --no-controllers          do not run the controller manager in this process
+             --no-scheduler            do not run the scheduler in this process
+             --node-monitor-grace-period D            (default 40s)
+             --node-monitor-period D                  (default 5s)
+             --default-unreachable-toleration-seconds N (default 300)
+             --default-not-ready-toleration-seconds N   (default 300)
+  controller-manager --kubeconfig FILE [--leader-elect=false] [--node-monitor-grace-period D]
+           Run the controllers (replicas, deployments, node lifecycle, garbage collection,
+           namespaces); with leader election through the kube-system/kube-controller-manager Lease.
+  scheduler --kubeconfig FILE [--leader-elect=false]
+           Run the scheduler; with leader election through the kube-system/kube-scheduler Lease.
+  sim      --kubeconfig FILE --nodes N [--prefix NAME] [--cpu Q] [--memory Q] [--pods N] [--heartbeat-interval D]
+           Run N simulated nodes until stopped; they stop heartbeating when it ends.
+  up       Start a local cluster for trying peapod out (data in ./.peapod, port 6443, 3 simulated nodes).
   help     Show this text.
-`;
 
-async function runServer(argv: string[], defaults: Partial<Record<string, string>> = {}): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      'data-dir': { type: 'string' },
-      port: { type: 'string' },
-      store: { type: 'string' },
-      'etcd-endpoints': { type: 'string' },
-      'etcd-prefix': { type: 'string' },
-      'service-cidr': { type: 'string' },
-      'log-level': { type: 'string' },
-    },
-    strict: true,
-  });
-  const dataDir = values['data-dir'] ?? defaults['data-dir'];
-  if (!dataDir) fail('--data-dir is required: the directory where peapod keeps its state (e.g. --data-dir ./.peapod)');
-  const portText = values.port ?? defaults.port ?? '6443';
-  const port = Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a number from 0 to 65535, got ${JSON.stringify(portText)}`);
-  const storeKind = values.store ?? 'sqlite';
-  let store: ControlPlaneOptions['store'];
-  if (storeKind === 'sqlite') {
-    store = { kind: 'sqlite' };
-  } else if (storeKind === 'etcd') {
-    const eps = (values['etcd-endpoints'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-    if (!eps.length) fail('--store etcd needs --etcd-endpoints http://127.0.0.1:2379[,...]');
-    for (const e of eps) if (!/^https?:\/\/[^/]+$/.test(e)) fail(`--etcd-endpoints: ${JSON.stringify(e)} is not a URL like http://127.0.0.1:2379`);
-    store = { kind: 'etcd', endpoints: eps, prefix: values['etcd-prefix'] };
-  } else {
-    fail(`--store must be "sqlite" or "etcd", got ${JSON.stringify(storeKind)}`);
-  }
-  const level = (values['log-level'] ?? process.env.PEAPOD_LOG_LEVEL ?? 'info') as 'debug' | 'info' | 'warn' | 'error';
-  const logger = createLogger({}, { level });
-  const cp = await startControlPlane({ dataDir: resolve(dataDir!), port, store, serviceCIDR: values['service-cidr'], logger });
-  process.stdout.write(
-    `peapod control plane is up at ${cp.url}\n` +
-      `  kubectl --kubeconfig ${cp.kubeconfigPath} get namespaces\n`,
-  );
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('shutting down', { signal });
-    await cp.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-}
+Durations (D) are like 40s, 5m, 1h30m; a bare number is seconds.
+`;
 
 function fail(msg: string): never {
   process.stderr.write(`peapod: ${msg}\n`);
   process.exit(2);
+}
+
+function loggerFor(level: string | undefined): Logger {
+  const l = (level ?? process.env.PEAPOD_LOG_LEVEL ?? 'info') as 'debug' | 'info' | 'warn' | 'error';
+  if (!['debug', 'info', 'warn', 'error'].includes(l)) fail(`--log-level must be debug, info, warn or error, got ${JSON.stringify(l)}`);
+  return createLogger({}, { level: l });
+}
+
+function durationFlag(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  try {
+    return parseDuration(v);
+  } catch (err) {
+    fail(`--${name}: ${(err as Error).message}`);
+  }
+}
+
+function intFlag(name: string, v: string | undefined, min = 0): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) fail(`--${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+type FlagSpec = Record<string, { type: 'string' | 'boolean' }>;
+
+function parse(argv: string[], options: FlagSpec): Record<string, string | boolean | undefined> {
+  try {
+    // allowNegative (--no-x) is in Node 20.16+; older Node reads --no-x as unknown and says so.
+    const config = { args: argv, options, strict: true, allowNegative: true };
+    return parseArgs(config as Parameters<typeof parseArgs>[0]).values as Record<string, string | boolean | undefined>;
+  } catch (err) {
+    fail(`${(err as Error).message}\n\n${usage}`);
+  }
+}
+
+/** Stops `stop` on SIGINT/SIGTERM, then exits. */
+function exitOnSignal(logger: Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    try {
+      await stop();
+    } finally {
+      process.exit(0);
+    }
+  };
+  process.on('SIGINT', () => void handler('SIGINT'));
+  process.on('SIGTERM', () => void handler('SIGTERM'));
+}
+
+async function runServer(argv: string[], defaults: Record<string, string> = {}): Promise<void> {
+  const values = parse(argv, {
+    'data-dir': { type: 'string' },
+    port: { type: 'string' },
+    store: { type: 'string' },
+    'etcd-endpoints': { type: 'string' },
+    'etcd-prefix': { type: 'string' },
+    'service-cidr': { type: 'string' },
+    'event-ttl': { type: 'string' },
+    'sim-nodes': { type: 'string' },
+    controllers: { type: 'boolean' },
+    scheduler: { type: 'boolean' },
+    'node-monitor-grace-period': { type: 'string' },
+    'node-monitor-period': { type: 'string' },
+    'default-unreachable-toleration-seconds': { type: 'string' },
+    'default-not-ready-toleration-seconds': { type: 'string' },
+    'log-level': { type: 'string' },
+  });
+  const str = (k: string) => (values[k] as string | undefined) ?? defaults[k];
+  const dataDir = str('data-dir');
+  if (!dataDir) fail('--data-dir is required: the directory where peapod keeps its state (e.g. --data-dir ./.peapod)');
+  const port = intFlag('port', str('port') ?? '6443')!;
+  if (port > 65535) fail(`--port must be a number from 0 to 65535, got ${port}`);
+  const storeKind = str('store') ?? 'sqlite';
+  let store: ControlPlaneOptions['store'];
+  if (storeKind === 'sqlite') {
+    store = { kind: 'sqlite' };
+  } else if (storeKind === 'etcd') {
+    const eps = (str('etcd-endpoints') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    if (!eps.length) fail('--store etcd needs --etcd-endpoints http://127.0.0.1:2379[,...]');
+    for (const e of eps) if (!/^https?:\/\/[^/]+$/.test(e)) fail(`--etcd-endpoints: ${JSON.stringify(e)} is not a URL like http://127.0.0.1:2379`);
+    store = { kind: 'etcd', endpoints: eps, prefix: str('etcd-prefix') };
+  } else {
+    fail(`--store must be "sqlite" or "etcd", got ${JSON.stringify(storeKind)}`);
+  }
+  const logger = loggerFor(str('log-level'));
+  const cp = await startControlPlane({
+    dataDir: resolve(dataDir),
+    port,
+    store,
+    serviceCIDR: str('service-cidr'),
+    eventTTLMs: durationFlag('event-ttl', str('event-ttl')),
+    controllers: values.controllers !== false,
+    scheduler: values.scheduler !== false,
+    simNodes: intFlag('sim-nodes', str('sim-nodes')),
+    nodeMonitorGracePeriodMs: durationFlag('node-monitor-grace-period', str('node-monitor-grace-period')),
+    nodeMonitorPeriodMs: durationFlag('node-monitor-period', str('node-monitor-period')),
+    defaultUnreachableTolerationSeconds: intFlag('default-unreachable-toleration-seconds', str('default-unreachable-toleration-seconds')),
+    defaultNotReadyTolerationSeconds: intFlag('default-not-ready-toleration-seconds', str('default-not-ready-toleration-seconds')),
+    logger,
+  });
+  process.stdout.write(`peapod control plane is up at ${cp.url}\n  kubectl --kubeconfig ${cp.kubeconfigPath} get namespaces\n`);
+  exitOnSignal(logger, () => cp.close());
+}
+
+function credentialsFrom(path: string | undefined): Credentials {
+  if (!path) fail('--kubeconfig is required: the kubeconfig of the cluster (e.g. .peapod/kubeconfig.yaml)');
+  try {
+    const k = loadKubeconfig(path);
+    return { server: k.server, caCert: k.caCert, token: k.token };
+  } catch (err) {
+    fail(`--kubeconfig ${path}: ${(err as Error).message}`);
+  }
+}
+
+function leaderElectionFrom(values: Record<string, string | boolean | undefined>): LeaderElectionOptions | false {
+  if (values['leader-elect'] === false) return false;
+  return {
+    identity: values.id as string | undefined,
+    leaseDurationMs: durationFlag('leader-elect-lease-duration', values['leader-elect-lease-duration'] as string | undefined),
+    renewDeadlineMs: durationFlag('leader-elect-renew-deadline', values['leader-elect-renew-deadline'] as string | undefined),
+    retryPeriodMs: durationFlag('leader-elect-retry-period', values['leader-elect-retry-period'] as string | undefined),
+  };
+}
+
+const electionFlags = {
+  kubeconfig: { type: 'string' },
+  'leader-elect': { type: 'boolean' },
+  'leader-elect-lease-duration': { type: 'string' },
+  'leader-elect-renew-deadline': { type: 'string' },
+  'leader-elect-retry-period': { type: 'string' },
+  id: { type: 'string' },
+  'log-level': { type: 'string' },
+} as const;
+
+async function runControllerManager(argv: string[]): Promise<void> {
+  const values = parse(argv, { ...electionFlags, 'node-monitor-grace-period': { type: 'string' }, 'node-monitor-period': { type: 'string' } });
+  const logger = loggerFor(values['log-level'] as string | undefined);
+  const running = startControllerManager({
+    credentials: credentialsFrom(values.kubeconfig as string | undefined),
+    logger,
+    leaderElection: leaderElectionFrom(values),
+    nodeMonitorGracePeriodMs: durationFlag('node-monitor-grace-period', values['node-monitor-grace-period'] as string | undefined),
+    nodeMonitorPeriodMs: durationFlag('node-monitor-period', values['node-monitor-period'] as string | undefined),
+  });
+  process.stdout.write('peapod controller-manager running\n');
+  exitOnSignal(logger, () => running.stop());
+}
+
+async function runScheduler(argv: string[]): Promise<void> {
+  const values = parse(argv, { ...electionFlags });
+  const logger = loggerFor(values['log-level'] as string | undefined);
+  const running = startScheduler({ credentials: credentialsFrom(values.kubeconfig as string | undefined), logger, leaderElection: leaderElectionFrom(values) });
+  process.stdout.write('peapod scheduler running\n');
+  exitOnSignal(logger, () => running.stop());
+}
+
+async function runSim(argv: string[]): Promise<void> {
+  const values = parse(argv, {
+    kubeconfig: { type: 'string' },
+    nodes: { type: 'string' },
+    prefix: { type: 'string' },
+    cpu: { type: 'string' },
+    memory: { type: 'string' },
+    pods: { type: 'string' },
+    'heartbeat-interval': { type: 'string' },
+    'log-level': { type: 'string' },
+  });
+  const nodes = intFlag('nodes', (values.nodes as string | undefined) ?? '1', 1)!;
+  const prefix = (values.prefix as string | undefined) ?? 'sim-node';
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(prefix)) fail(`--prefix must be a lowercase DNS label like "sim-node", got ${JSON.stringify(prefix)}`);
+  const logger = loggerFor(values['log-level'] as string | undefined);
+  const capacity: Record<string, string> = { cpu: '32', memory: '256Gi', pods: '110' };
+  if (values.cpu) capacity.cpu = values.cpu as string;
+  if (values.memory) capacity.memory = values.memory as string;
+  if (values.pods) capacity.pods = values.pods as string;
+  const sim = await startSimNodes({
+    credentials: credentialsFrom(values.kubeconfig as string | undefined),
+    logger,
+    nodes,
+    prefix,
+    capacity,
+    heartbeatIntervalMs: durationFlag('heartbeat-interval', values['heartbeat-interval'] as string | undefined),
+  });
+  process.stdout.write(`peapod sim running ${nodes} node(s) named ${prefix}-0..${prefix}-${nodes - 1}\n`);
+  exitOnSignal(logger, () => sim.stop());
 }
 
 async function main(): Promise<void> {
@@ -83,7 +246,13 @@ async function main(): Promise<void> {
     case 'server':
       return runServer(rest);
     case 'up':
-      return runServer(rest, { 'data-dir': '.peapod', port: '6443' });
+      return runServer(rest, { 'data-dir': '.peapod', port: '6443', 'sim-nodes': '3' });
+    case 'controller-manager':
+      return runControllerManager(rest);
+    case 'scheduler':
+      return runScheduler(rest);
+    case 'sim':
+      return runSim(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -16,7 +16,8 @@ import { loadOrCreateTokens } from '../apiserver/auth.js';
 import { writeKubeconfig } from '../apiserver/kubeconfig.js';
 import { APIServer } from '../apiserver/server.js';
 import { NamespaceLifecycle } from '../apiserver/namespace-lifecycle.js';
-import { GarbageCollector } from '../apiserver/garbage-collector.js';
+import { defaultTolerationSeconds } from '../apiserver/admission/default-tolerations.js';
+import { startControllerManager, startScheduler, startSimNodes } from './components.js';
 import { EventExpiry } from '../apiserver/event-expiry.js';
 import { clusterIPAllocator, parseCIDR } from '../apiserver/admission/cluster-ip.js';
 
@@ -28,6 +29,17 @@ export interface ControlPlaneOptions {
   serviceCIDR?: string;
   /** How long events are kept after they last happened (default 1 h, as kube-apiserver's --event-ttl). */
   eventTTLMs?: number;
+  /** Run the controller manager in this process (default false here; `peapod server` turns it on). */
+  controllers?: boolean;
+  /** Run the scheduler in this process (default false here; `peapod server` turns it on). */
+  scheduler?: boolean;
+  /** Simulated nodes to run in this process (default 0). */
+  simNodes?: number;
+  nodeMonitorGracePeriodMs?: number;
+  nodeMonitorPeriodMs?: number;
+  /** tolerationSeconds added to pods for the not-ready and unreachable taints (default 300). */
+  defaultNotReadyTolerationSeconds?: number;
+  defaultUnreachableTolerationSeconds?: number;
   logger: Logger;
   clock?: Clock;
 }
@@ -75,16 +87,16 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       port: opts.port ?? 6443,
     });
     const servicesType = server.resourceType('', 'v1', 'services')!;
+    server.registry.addAdmission(
+      defaultTolerationSeconds({ notReadySeconds: opts.defaultNotReadyTolerationSeconds, unreachableSeconds: opts.defaultUnreachableTolerationSeconds }),
+    );
     server.registry.addAdmission(clusterIPAllocator(server.registry, servicesType, parseCIDR(opts.serviceCIDR ?? '10.96.0.0/12')));
     await ensureSystemNamespaces(server);
     const { port, url } = await server.listen();
     closers.unshift(named('apiserver', () => server.close()));
-    const nsLifecycle = new NamespaceLifecycle(server.registry, allResourceTypes, clock, log.child({ component: 'namespace-lifecycle' }));
+    const nsLifecycle = new NamespaceLifecycle(server.registry, allResourceTypes, log.child({ component: 'namespace-lifecycle' }));
     await nsLifecycle.start();
     closers.unshift(named('namespace-lifecycle', () => nsLifecycle.close()));
-    const gc = new GarbageCollector(server.registry, allResourceTypes, clock, log.child({ component: 'garbage-collector' }));
-    await gc.start();
-    closers.unshift(named('garbage-collector', () => gc.close()));
     const expiry = new EventExpiry(server.registry, server.resourceType('', 'v1', 'events')!, {
       ttlMs: opts.eventTTLMs ?? 3600_000,
       clock,
@@ -95,6 +107,26 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     const compactor = new Compactor(store, { logger: log.child({ component: 'compactor' }), clock });
     compactor.start();
     closers.unshift(named('compactor', () => compactor.close()));
+    const credentials = { server: url, caCert: pki.caCert, token: adminToken };
+    if (opts.controllers) {
+      const cm = startControllerManager({
+        credentials,
+        logger: log,
+        clock,
+        leaderElection: false,
+        nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs,
+        nodeMonitorPeriodMs: opts.nodeMonitorPeriodMs,
+      });
+      closers.unshift(named('controller-manager', () => cm.stop()));
+    }
+    if (opts.scheduler) {
+      const sched = startScheduler({ credentials, logger: log, clock, leaderElection: false });
+      closers.unshift(named('scheduler', () => sched.stop()));
+    }
+    if (opts.simNodes) {
+      const sim = await startSimNodes({ credentials, logger: log, clock, nodes: opts.simNodes, prefix: 'sim-node' });
+      closers.unshift(named('sim-nodes', () => sim.stop()));
+    }
     const kubeconfigPath = join(dataDir, 'kubeconfig.yaml');
     writeKubeconfig(kubeconfigPath, { server: url.replace('127.0.0.1', host === '0.0.0.0' ? '127.0.0.1' : host), caCert: pki.caCert, token: adminToken });
     log.info('control plane ready', { url, kubeconfig: kubeconfigPath, store: storeOpts.kind });

@@ -164,3 +164,44 @@ export function adminCredentials(dataDir: string): { token: string; ca: string }
 export function removeDir(dir: string): void {
   if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
 }
+
+export interface RunningProcess {
+  proc: ChildProcess;
+  /** stdout and stderr so far. */
+  output(): string;
+  /** SIGTERM (the process shuts down cleanly) and wait for exit. */
+  stop(): Promise<void>;
+  /** SIGKILL and wait for exit. */
+  kill(): Promise<void>;
+}
+
+/** Runs another `peapod` subcommand (controller-manager, scheduler, sim) until stopped. */
+export async function startPeapod(args: string[], opts: { ready?: RegExp; timeoutMs?: number } = {}): Promise<RunningProcess> {
+  const proc = spawn(process.execPath, [peapodBin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => {
+    out += d;
+    if (process.env.PEAPOD_TEST_SERVER_LOGS) appendFileSync(join(process.env.PEAPOD_TEST_SERVER_LOGS, `${args[0]}-${proc.pid}.log`), d);
+  });
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  const end = async (sig: NodeJS.Signals) => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill(sig);
+    await exited;
+  };
+  if (opts.ready) {
+    try {
+      await waitFor(
+        () => {
+          if (proc.exitCode !== null) throw new Error(`peapod ${args[0]} exited with ${proc.exitCode}: ${out.slice(-2000)}`);
+          return opts.ready!.test(out);
+        },
+        { timeoutMs: opts.timeoutMs ?? 30_000, message: `peapod ${args[0]} to start` },
+      );
+    } catch (e) {
+      await end('SIGKILL');
+      throw e;
+    }
+  }
+  return { proc, output: () => out, stop: () => end('SIGTERM'), kill: () => end('SIGKILL') };
+}

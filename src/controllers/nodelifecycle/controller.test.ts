@@ -1,0 +1,192 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApiError } from '../../api/errors.js';
+import type { KubeObject } from '../../api/object.js';
+import { resourceTypeFor } from '../../api/registry.js';
+import { startControlPlane, type ControlPlane } from '../../controlplane/controlplane.js';
+import { RestClient } from '../../client/rest-client.js';
+import { SharedInformerFactory } from '../../client/informer.js';
+import { EventRecorder } from '../../client/events.js';
+import { silentLogger } from '../../util/logger.js';
+import { waitFor } from '../../../test/util/wait.js';
+import { SimNodePool } from '../../sim/pool.js';
+import { NodeLifecycleController } from './controller.js';
+
+const nodesRes = resourceTypeFor('', 'v1', 'nodes')!;
+const podsRes = resourceTypeFor('', 'v1', 'pods')!;
+const eventsRes = resourceTypeFor('', 'v1', 'events')!;
+
+const graceMs = 1_500;
+const unreachable = 'node.kubernetes.io/unreachable';
+
+function pod(name: string, tolerations?: unknown[]): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default' },
+    spec: { containers: [{ name: 'app', image: 'nginx' }], tolerations },
+  };
+}
+
+async function exists(client: RestClient, name: string): Promise<boolean> {
+  try {
+    await client.get(podsRes, 'default', name);
+    return true;
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 404) return false;
+    throw err;
+  }
+}
+
+const condition = (obj: KubeObject, type: string) => (obj.status?.conditions ?? []).find((c: any) => c.type === type);
+
+describe('NodeLifecycleController with simulated nodes', { concurrency: false }, () => {
+  let dir: string;
+  let cp: ControlPlane;
+  let client: RestClient;
+  let informers: SharedInformerFactory;
+  let recorder: EventRecorder;
+  let controller: NodeLifecycleController;
+  let live: SimNodePool;
+  let doomed: SimNodePool;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'peapod-nodelifecycle-'));
+    cp = await startControlPlane({ dataDir: dir, port: 0, logger: silentLogger });
+    client = new RestClient({ server: cp.url, caCert: cp.caCert, token: cp.adminToken });
+    live = new SimNodePool({ client, logger: silentLogger, nodes: 2, prefix: 'live', leaseRenewIntervalMs: 200 });
+    doomed = new SimNodePool({ client, logger: silentLogger, nodes: 1, prefix: 'doomed', leaseRenewIntervalMs: 200 });
+    await live.start();
+    await doomed.start();
+    informers = new SharedInformerFactory(client);
+    recorder = new EventRecorder({ client, component: 'node-controller' });
+    controller = new NodeLifecycleController({
+      client,
+      informers,
+      recorder,
+      logger: silentLogger,
+      nodeMonitorGracePeriodMs: graceMs,
+      nodeMonitorPeriodMs: 100,
+      orphanPodQuarantineMs: 200,
+    });
+    await controller.start();
+  });
+
+  after(async () => {
+    await controller?.stop();
+    informers?.stop();
+    await recorder?.close();
+    await live?.stop();
+    await doomed?.stop();
+    client?.close();
+    await cp?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('evicts pods from a node whose heartbeats stop, and untaints it when they resume', { timeout: 30_000 }, async () => {
+    const tolerate = (seconds?: number) => [
+      { key: unreachable, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: seconds },
+      { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: seconds },
+    ];
+    await client.create(podsRes, 'default', pod('tolerates-1s', tolerate(1)));
+    // Every pod gets the default tolerations (300 s) at admission; 0 s means "leave at once".
+    await client.create(podsRes, 'default', pod('intolerant', tolerate(0)));
+    await client.create(podsRes, 'default', pod('tolerates-forever', tolerate(undefined)));
+    await client.create(podsRes, 'default', pod('elsewhere'));
+    for (const name of ['tolerates-1s', 'intolerant', 'tolerates-forever']) await client.bind('default', name, 'doomed-0');
+    await client.bind('default', 'elsewhere', 'live-0');
+    await waitFor(async () => {
+      const items = (await client.list(podsRes, 'default')).items;
+      return items.length === 4 && items.every((p) => condition(p, 'Ready')?.status === 'True');
+    }, { message: 'pods Ready' });
+
+    const t0 = performance.now();
+    await doomed.stop();
+    const node = await waitFor(async () => {
+      const n = await client.get(nodesRes, undefined, 'doomed-0');
+      return (n.spec.taints ?? []).some((t: any) => t.key === unreachable && t.effect === 'NoExecute') && n;
+    }, { message: 'unreachable taint' });
+    const tainted = performance.now() - t0;
+    const ready = condition(node, 'Ready');
+    assert.equal(ready.status, 'Unknown');
+    assert.equal(ready.reason, 'NodeStatusUnknown');
+    assert.equal(ready.message, 'Kubelet stopped posting node status.');
+    assert.equal(condition(node, 'MemoryPressure').status, 'Unknown');
+    const noExecute = node.spec.taints.find((t: any) => t.key === unreachable && t.effect === 'NoExecute');
+    assert.ok(noExecute.timeAdded, 'NoExecute taint has timeAdded');
+    assert.ok(node.spec.taints.some((t: any) => t.key === unreachable && t.effect === 'NoSchedule'));
+    assert.ok(tainted >= graceMs - 250, `tainted after ${tainted} ms, before the grace period`);
+
+    // tolerationSeconds 0: evicted at once, then force-deleted since the dead node cannot finish it.
+    await waitFor(async () => !(await exists(client, 'intolerant')), { timeoutMs: 3_000, message: 'intolerant pod gone' });
+    await waitFor(async () => !(await exists(client, 'tolerates-1s')), { timeoutMs: 5_000, message: 'pod tolerating 1 s gone' });
+    const evicted = performance.now() - t0;
+    console.log(`# node lifecycle: taint after ${tainted.toFixed(0)} ms, both pods gone ${evicted.toFixed(0)} ms after heartbeats stopped (grace ${graceMs} ms, toleration 1 s)`);
+
+    // Tolerated forever: stays, but is no longer Ready.
+    const forever = await waitFor(async () => {
+      const p = await client.get(podsRes, 'default', 'tolerates-forever');
+      return condition(p, 'Ready')?.status === 'False' && p;
+    }, { message: 'pod marked not ready' });
+    assert.equal(forever.metadata.deletionTimestamp, undefined);
+    // Pods and nodes elsewhere are untouched.
+    const elsewhere = await client.get(podsRes, 'default', 'elsewhere');
+    assert.equal(condition(elsewhere, 'Ready').status, 'True');
+    assert.deepEqual(
+      elsewhere.spec.tolerations.map((t: any) => `${t.key}:${t.effect}:${t.tolerationSeconds}`),
+      ['node.kubernetes.io/not-ready:NoExecute:300', 'node.kubernetes.io/unreachable:NoExecute:300'],
+      'default tolerations from admission',
+    );
+    for (const name of live.nodeNames) {
+      const n = await client.get(nodesRes, undefined, name);
+      assert.equal(condition(n, 'Ready').status, 'True');
+      assert.equal((n.spec.taints ?? []).length, 0);
+    }
+
+    await recorder.flush();
+    const events = (await client.list(eventsRes, 'default')).items;
+    const has = (reason: string, message: string) => events.some((e) => e.reason === reason && e.message === message);
+    assert.ok(has('TaintManagerEviction', 'Marking for deletion Pod default/intolerant'), 'eviction event (intolerant)');
+    assert.ok(has('TaintManagerEviction', 'Marking for deletion Pod default/tolerates-1s'), 'eviction event (tolerates-1s)');
+    assert.ok(has('NodeNotReady', 'Node doomed-0 status is now: NodeNotReady'), 'NodeNotReady event');
+    assert.ok(has('RegisteredNode', 'Node live-0 event: Registered Node live-0 in Controller'), 'RegisteredNode event');
+    assert.ok(has('NodeNotReady', 'Node is not ready'), 'pod NodeNotReady event');
+
+    // Heartbeats resume: Ready again, taints gone, the surviving pod Ready again.
+    await doomed.start();
+    await waitFor(async () => {
+      const n = await client.get(nodesRes, undefined, 'doomed-0');
+      return condition(n, 'Ready').status === 'True' && (n.spec.taints ?? []).length === 0;
+    }, { message: 'node Ready and untainted' });
+    await waitFor(async () => condition(await client.get(podsRes, 'default', 'tolerates-forever'), 'Ready')?.status === 'True', {
+      message: 'pod Ready again',
+    });
+  });
+
+  it('evicts pods that do not tolerate a NoExecute taint put on a live node; its agent finishes the deletion', async () => {
+    await client.create(podsRes, 'default', pod('plain'));
+    await client.create(podsRes, 'default', pod('tolerant', [{ key: 'maintenance', operator: 'Exists', effect: 'NoExecute' }]));
+    await client.bind('default', 'plain', 'live-1');
+    await client.bind('default', 'tolerant', 'live-1');
+    await waitFor(async () => condition(await client.get(podsRes, 'default', 'plain'), 'Ready')?.status === 'True', { message: 'plain Ready' });
+    const n = await client.get(nodesRes, undefined, 'live-1');
+    n.spec.taints = [...(n.spec.taints ?? []), { key: 'maintenance', value: 'true', effect: 'NoExecute', timeAdded: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }];
+    await client.update(nodesRes, n);
+    await waitFor(async () => !(await exists(client, 'plain')), { message: 'untolerating pod evicted' });
+    const tolerant = await client.get(podsRes, 'default', 'tolerant');
+    assert.equal(tolerant.metadata.deletionTimestamp, undefined);
+    // The controller leaves taints it does not own alone.
+    const after = await client.get(nodesRes, undefined, 'live-1');
+    assert.deepEqual(after.spec.taints.map((t: any) => t.key), ['maintenance']);
+  });
+
+  it('force-deletes a pod bound to a node that does not exist', async () => {
+    const p = pod('orphan');
+    p.spec.nodeName = 'no-such-node';
+    await client.create(podsRes, 'default', p);
+    await waitFor(async () => !(await exists(client, 'orphan')), { message: 'orphaned pod collected' });
+  });
+});

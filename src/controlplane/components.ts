@@ -1,0 +1,223 @@
+/**
+ * The components that run beside the API server and reach it only through the client:
+ * the controller manager (replicas, rollouts, node health, garbage collection, namespaces)
+ * and the scheduler, each optionally behind a Lease so two copies can run side by side, and
+ * pools of simulated nodes. `peapod server` runs them in-process; `peapod controller-manager`,
+ * `peapod scheduler` and `peapod sim` run them as their own processes.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { KubeClient } from '../client/interfaces.js';
+import { RestClient } from '../client/rest-client.js';
+import { SharedInformerFactory } from '../client/informer.js';
+import { EventRecorder } from '../client/events.js';
+import { LeaderElector } from '../client/leader-election.js';
+import { ReplicaSetController, ReplicationManager } from '../controllers/replicaset/replicaset-controller.js';
+import { DeploymentController } from '../controllers/deployment/controller.js';
+import { NodeLifecycleController } from '../controllers/nodelifecycle/controller.js';
+import { GarbageCollector } from '../controllers/garbagecollector/garbage-collector.js';
+import { NamespaceController } from '../controllers/namespace/namespace-controller.js';
+import { Scheduler } from '../scheduler/scheduler.js';
+import { SimNodePool } from '../sim/pool.js';
+import { realClock, type Clock } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
+
+export interface Credentials {
+  server: string;
+  caCert: string;
+  token: string;
+}
+
+export interface LeaderElectionOptions {
+  /** Who this copy is in the Lease (default: host name + random suffix). */
+  identity?: string;
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+}
+
+interface Part {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface Running {
+  /** True while this copy is active (it leads, or runs without leader election). */
+  isActive(): boolean;
+  stop(): Promise<void>;
+}
+
+export interface ControllerManagerOptions {
+  credentials: Credentials;
+  logger: Logger;
+  clock?: Clock;
+  /** false: run at once without a Lease (the in-process default of `peapod server`). */
+  leaderElection?: LeaderElectionOptions | false;
+  nodeMonitorGracePeriodMs?: number;
+  nodeMonitorPeriodMs?: number;
+}
+
+export interface SchedulerComponentOptions {
+  credentials: Credentials;
+  logger: Logger;
+  clock?: Clock;
+  leaderElection?: LeaderElectionOptions | false;
+}
+
+function newIdentity(): string {
+  return `${hostname()}_${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Runs `build` (informers + parts) while leading the named Lease, or at once without one.
+ * Losing the lease stops the parts; regaining it builds fresh ones, so no cache outlives
+ * a period of not leading.
+ */
+function runElected(opts: {
+  name: string;
+  client: KubeClient;
+  logger: Logger;
+  clock: Clock;
+  leaderElection?: LeaderElectionOptions | false;
+  build: (informers: SharedInformerFactory) => Part[];
+}): Running {
+  const log = opts.logger.child({ component: opts.name });
+  let current: { informers: SharedInformerFactory; parts: Part[] } | undefined;
+  let starting: Promise<void> | undefined;
+
+  const up = async (): Promise<void> => {
+    const informers = new SharedInformerFactory(opts.client, { clock: opts.clock, logger: log });
+    const parts = opts.build(informers);
+    current = { informers, parts };
+    await informers.start();
+    for (const p of parts) await p.start();
+    log.info('started');
+  };
+  const down = async (): Promise<void> => {
+    await starting?.catch(() => undefined);
+    const c = current;
+    current = undefined;
+    if (!c) return;
+    for (const p of [...c.parts].reverse()) await p.stop();
+    c.informers.stop();
+    log.info('stopped');
+  };
+
+  if (opts.leaderElection === false || opts.leaderElection === undefined) {
+    starting = up();
+    starting.catch((err) => log.error('failed to start', { err: (err as Error).message }));
+    return { isActive: () => current !== undefined, stop: down };
+  }
+  const le = opts.leaderElection;
+  const elector = new LeaderElector({
+    client: opts.client,
+    namespace: 'kube-system',
+    name: opts.name,
+    identity: le.identity ?? newIdentity(),
+    leaseDurationMs: le.leaseDurationMs,
+    renewDeadlineMs: le.renewDeadlineMs,
+    retryPeriodMs: le.retryPeriodMs,
+    clock: opts.clock,
+    logger: log,
+    onStartedLeading: (signal) => {
+      log.info('became leader');
+      starting = up();
+      starting.catch((err) => log.error('failed to start', { err: (err as Error).message }));
+      signal.addEventListener('abort', () => void down());
+    },
+    onStoppedLeading: () => log.info('stopped leading'),
+  });
+  elector.start();
+  return {
+    isActive: () => elector.isLeader() && current !== undefined,
+    stop: async () => {
+      await elector.stop();
+      await down();
+    },
+  };
+}
+
+export function startControllerManager(opts: ControllerManagerOptions): Running {
+  const clock = opts.clock ?? realClock;
+  const client = new RestClient({ ...opts.credentials, userAgent: 'peapod-controller-manager', fieldManager: 'peapod-controller-manager', logger: opts.logger });
+  const recorder = new EventRecorder({ client, component: 'controller-manager', host: hostname(), clock, logger: opts.logger });
+  const running = runElected({
+    name: 'kube-controller-manager',
+    client,
+    logger: opts.logger,
+    clock,
+    leaderElection: opts.leaderElection,
+    build: (informers) => {
+      const common = { client, informers, recorder, clock, logger: opts.logger };
+      return [
+        new ReplicaSetController(common),
+        new ReplicationManager(common),
+        new DeploymentController(common),
+        new NodeLifecycleController({
+          ...common,
+          nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs,
+          nodeMonitorPeriodMs: opts.nodeMonitorPeriodMs,
+        }),
+        new GarbageCollector(common),
+        new NamespaceController(common),
+      ];
+    },
+  });
+  return {
+    isActive: running.isActive,
+    stop: async () => {
+      await running.stop();
+      await recorder.close();
+      client.close();
+    },
+  };
+}
+
+export function startScheduler(opts: SchedulerComponentOptions): Running {
+  const clock = opts.clock ?? realClock;
+  const client = new RestClient({ ...opts.credentials, userAgent: 'peapod-scheduler', fieldManager: 'peapod-scheduler', logger: opts.logger });
+  const recorder = new EventRecorder({ client, component: 'default-scheduler', host: hostname(), clock, logger: opts.logger });
+  const running = runElected({
+    name: 'kube-scheduler',
+    client,
+    logger: opts.logger,
+    clock,
+    leaderElection: opts.leaderElection,
+    build: (informers) => [new Scheduler({ client, informers, recorder, clock, logger: opts.logger })],
+  });
+  return {
+    isActive: running.isActive,
+    stop: async () => {
+      await running.stop();
+      await recorder.close();
+      client.close();
+    },
+  };
+}
+
+export interface SimOptions {
+  credentials: Credentials;
+  logger: Logger;
+  clock?: Clock;
+  nodes: number;
+  prefix?: string;
+  capacity?: Record<string, string>;
+  /** How often each node renews its Lease (default 10 s, the kubelet's). */
+  heartbeatIntervalMs?: number;
+}
+
+/** A pool of simulated nodes that register, heartbeat and run pods through their stages. */
+export async function startSimNodes(opts: SimOptions): Promise<{ stop(): Promise<void> }> {
+  const clock = opts.clock ?? realClock;
+  const client = new RestClient({ ...opts.credentials, userAgent: 'peapod-sim', fieldManager: 'peapod-sim', logger: opts.logger });
+  const recorder = new EventRecorder({ client, component: 'kubelet', host: opts.prefix ?? 'sim-node', clock, logger: opts.logger });
+  const pool = new SimNodePool({ client, recorder, clock, logger: opts.logger.child({ component: 'sim' }), nodes: opts.nodes, prefix: opts.prefix, capacity: opts.capacity, leaseRenewIntervalMs: opts.heartbeatIntervalMs });
+  await pool.start();
+  return {
+    stop: async () => {
+      await pool.stop();
+      await recorder.close();
+      client.close();
+    },
+  };
+}
