@@ -37,6 +37,8 @@ export interface ResourceType {
   /** Has a /status subresource: main-resource writes ignore status, /status writes ignore everything but status. */
   hasStatus: boolean;
   scale?: ScaleSubresource;
+  /** Writes to /status may also change metadata.annotations (Deployments: the revision annotation). */
+  statusCarriesAnnotations?: boolean;
   /** Other subresources served for this kind besides status/scale (e.g. "binding", "log", "exec"). */
   extraSubresources?: string[];
 

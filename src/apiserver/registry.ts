@@ -347,6 +347,10 @@ export class ObjectRegistry {
     if (opts.subresource === 'status') {
       next = clone(old);
       next.status = desired.status;
+      if (rt.statusCarriesAnnotations) {
+        if (desired.metadata.annotations === undefined) delete next.metadata.annotations;
+        else next.metadata.annotations = desired.metadata.annotations;
+      }
       if (desired.metadata.managedFields !== undefined) next.metadata.managedFields = desired.metadata.managedFields;
     } else {
       next = desired;

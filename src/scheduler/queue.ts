@@ -110,6 +110,8 @@ export class SchedulingQueue {
   private readonly activeQ = new Heap<QueuedPod>((a, b) => a.priority > b.priority || (a.priority === b.priority && a.timestamp < b.timestamp));
   private readonly backoffQ = new Heap<QueuedPod>((a, b) => a.backoffExpiry < b.backoffExpiry);
   private activeCount = 0;
+  /** The unschedulable set on its own, so a cluster event does not walk the whole queue. */
+  private readonly unschedulable = new Map<string, QueuedPod>();
   /** Popped and not yet finished; the value says whether it changed meanwhile. */
   private readonly inFlight = new Map<string, QueuedPod>();
   private readonly updatedInFlight = new Set<string>();
@@ -195,6 +197,7 @@ export class SchedulingQueue {
     const cur = this.where.get(key);
     if (!cur) return;
     this.where.delete(key);
+    this.unschedulable.delete(key);
     if (cur.in === 'active') this.activeCount--;
   }
 
@@ -226,6 +229,7 @@ export class SchedulingQueue {
     } else {
       pod.unschedulableSince = this.clock.now();
       this.where.set(pod.key, { pod, in: 'unschedulable' });
+      this.unschedulable.set(pod.key, pod);
     }
   }
 
@@ -243,17 +247,13 @@ export class SchedulingQueue {
    */
   moveAllToActiveOrBackoff(): void {
     this.moveRequestCycle = this.schedulingCycle;
-    for (const { pod, in: w } of [...this.where.values()]) if (w === 'unschedulable') this.requeue(pod);
+    for (const pod of [...this.unschedulable.values()]) this.requeue(pod);
   }
 
   /** Counts per place, for tests and metrics. */
   stats(): { active: number; backoff: number; unschedulable: number; inFlight: number } {
-    let backoff = 0;
-    let unschedulable = 0;
-    for (const { in: w } of this.where.values()) {
-      if (w === 'backoff') backoff++;
-      else if (w === 'unschedulable') unschedulable++;
-    }
+    const unschedulable = this.unschedulable.size;
+    const backoff = this.where.size - this.activeCount - unschedulable;
     return { active: this.activeCount, backoff, unschedulable, inFlight: this.inFlight.size };
   }
 
@@ -293,13 +293,14 @@ export class SchedulingQueue {
   /** Moves pods unschedulable for longer than the maximum back to the queues. */
   flushUnschedulableLeftover(): void {
     const now = this.clock.now();
-    for (const { pod, in: w } of [...this.where.values()]) {
-      if (w === 'unschedulable' && now - pod.unschedulableSince > this.maxUnschedulableMs) this.requeue(pod);
+    for (const pod of [...this.unschedulable.values()]) {
+      if (now - pod.unschedulableSince > this.maxUnschedulableMs) this.requeue(pod);
     }
   }
 
   private requeue(p: QueuedPod): void {
     this.where.delete(p.key);
+    this.unschedulable.delete(p.key);
     if (p.backoffExpiry > this.clock.now()) {
       this.pushBackoff(p);
     } else {

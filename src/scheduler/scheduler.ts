@@ -57,7 +57,8 @@ const servicesResource: ResourceRef = { group: '', version: 'v1', plural: 'servi
 export interface SchedulerOptions {
   client: KubeClient;
   informers: InformerFactory;
-  recorder: EventRecorder;
+  /** Only event() is used; an EventRecorder. */
+  recorder: Pick<EventRecorder, 'event'>;
   clock?: Clock;
   logger: Logger;
   /** Pods whose spec.schedulerName is this are ours (default "default-scheduler"). */
@@ -149,7 +150,7 @@ function podSchedulingPropertiesChanged(oldPod: KubeObject, newPod: KubeObject):
 export class Scheduler {
   readonly schedulerName: string;
   private readonly client: KubeClient;
-  private readonly recorder: EventRecorder;
+  private readonly recorder: Pick<EventRecorder, 'event'>;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly percentageOfNodesToScore?: number;

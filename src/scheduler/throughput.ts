@@ -37,7 +37,7 @@ export async function measureSchedulingThroughput(numNodes: number, numPods: num
   const client = new RestClient({ server: cp.url, caCert: cp.caCert, token: cp.adminToken });
   const factory = new SharedInformerFactory(client, { logger: silentLogger });
   const recorder = new EventRecorder({ client, component: 'default-scheduler', logger: silentLogger });
-  const scheduler = new Scheduler({ client, informers: factory, recorder, logger: silentLogger, maxConcurrentBinds: Number(process.env.BINDS ?? 100) });
+  const scheduler = new Scheduler({ client, informers: factory, recorder, logger: silentLogger });
   try {
     const names = Array.from({ length: numNodes }, (_, i) => `node-${i}`);
     await inBatches(names, 50, (n) => client.create(nodes, undefined, makeNode(n, { cpu: '32', memory: '256Gi', pods: '110' })));

@@ -107,6 +107,7 @@ export const deployments: ResourceType = {
   shortNames: ['deploy'],
   categories: ['all'],
   hasStatus: true,
+  statusCarriesAnnotations: true,
   scale: replicasScale,
   defaults: defaultDeployment,
   validate: validateDeployment,

@@ -616,9 +616,16 @@ export class DeploymentController {
   /** The deployment mirrors its new RS's revision (kubectl describe shows it). */
   private async setDeploymentRevision(d: Deployment, revision: string): Promise<void> {
     if (d.metadata.annotations?.[revisionAnnotation] === revision) return;
-    const out = await this.client.patch<Deployment>(deploymentsRes, d.metadata.namespace, d.metadata.name!, 'merge', {
-      metadata: { resourceVersion: d.metadata.resourceVersion, annotations: { [revisionAnnotation]: revision } },
-    });
+    // Through the status subresource, as Kubernetes' controller does: a Deployment's status
+    // writes carry annotations and leave metadata.generation alone.
+    const out = await this.client.patch<Deployment>(
+      deploymentsRes,
+      d.metadata.namespace,
+      d.metadata.name!,
+      'merge',
+      { metadata: { resourceVersion: d.metadata.resourceVersion, annotations: { [revisionAnnotation]: revision } } },
+      { subresource: 'status' },
+    );
     d.metadata.annotations = { ...(d.metadata.annotations ?? {}), [revisionAnnotation]: revision };
     d.metadata.resourceVersion = out.metadata.resourceVersion;
   }

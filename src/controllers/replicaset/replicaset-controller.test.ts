@@ -119,7 +119,9 @@ describe('ReplicaSetController and ReplicationManager against a control plane', 
   before(async () => {
     cluster = await startCluster('peapod-rs-');
     client = cluster.client;
-    const dbg = process.env.RS_TEST_LOG ? createLogger({}, { level: 'debug', write: (l) => appendFileSync(process.env.RS_TEST_LOG!, l + '\n') }) : silentLogger;
+    // PEAPOD_TEST_CONTROLLER_LOG=FILE keeps the controllers' and informers' debug lines.
+    const logFile = process.env.PEAPOD_TEST_CONTROLLER_LOG;
+    const dbg = logFile ? createLogger({}, { level: 'debug', write: (l) => appendFileSync(logFile, l + '\n') }) : silentLogger;
     factory = new SharedInformerFactory(client, { logger: dbg });
     recorder = new EventRecorder({ client, component: 'replicaset-controller' });
     const opts = { client, informers: factory, recorder, logger: dbg };
