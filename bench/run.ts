@@ -14,6 +14,8 @@
  * Knobs (environment): BENCH_PODS (10000), BENCH_CLIENTS (50), BENCH_GETS (2000),
  * BENCH_LISTS (10), BENCH_PAGE_LIMIT (500), BENCH_PAGE_WALKS (3), BENCH_STORE_OPS (2 × pods, at least 10000),
  * BENCH_STORES (sqlite,etcd), BENCH_ETCD_PREFIX (unset: the server's default, no prefix).
+ *
+ * `node dist/bench/run.js api` runs only this; `scheduling` only bench/scheduling.ts; no argument, both.
  */
 import { benchNoop } from './api-bench.js';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -25,6 +27,7 @@ import { benchCreates, benchFullLists, benchGets, benchPagedLists, type CreateRe
 import { startPeapodServer } from './server-process.js';
 import { cell, judged, renderTable, type Cell, type Row, type Section } from './report.js';
 import { envInt, fmtInt, fmtMB, fmtMs } from './stats.js';
+import { runSchedulingBench } from './scheduling.js';
 
 type StoreKind = 'sqlite' | 'etcd';
 
@@ -409,7 +412,18 @@ async function main(): Promise<number> {
   return errors.length ? 1 : 0;
 }
 
-main().then(
+// `node dist/bench/run.js [api|scheduling]`: one benchmark, or both (API first) when none is named.
+async function dispatch(which: string | undefined): Promise<number> {
+  if (which !== undefined && which !== 'api' && which !== 'scheduling') {
+    process.stderr.write(`bench: unknown benchmark ${JSON.stringify(which)}; use "api", "scheduling" or nothing for both\n`);
+    return 2;
+  }
+  const code = which === 'scheduling' ? 0 : await main();
+  if (which === 'api' || code === 130) return code;
+  return Math.max(code, await runSchedulingBench());
+}
+
+dispatch(process.argv[2]).then(
   (code) => process.exit(code),
   (err) => {
     process.stderr.write(`bench: ${(err as Error).stack ?? err}\n`);

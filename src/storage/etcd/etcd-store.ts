@@ -162,10 +162,18 @@ export class EtcdStore implements Store {
       this.client.kv.txn({
         compare: [{ key: k, target: 'Create', result: 'Equal', create_revision: 0 }],
         success: [{ request_put: { key: k, value: Buffer.from(value) } }],
-        failure: [],
+        failure: [{ request_range: { key: k } }],
       }),
     );
-    if (!res.succeeded) throw new AlreadyExistsError(`key ${key} already exists`, key);
+    if (!res.succeeded) {
+      // The client retries a request whose answer was lost (e.g. in a leader change); if the
+      // first try did land, the key holds exactly our value: that is our create, not a clash.
+      const cur = res.responses[0]?.response_range?.kvs[0];
+      if (cur && cur.value.toString() === value && cur.version === '1') {
+        return { key, value, createRevision: Number(cur.create_revision), modRevision: Number(cur.mod_revision) };
+      }
+      throw new AlreadyExistsError(`key ${key} already exists`, key);
+    }
     const rev = Number(res.header.revision);
     return { key, value, createRevision: rev, modRevision: rev };
   }
@@ -181,7 +189,7 @@ export class EtcdStore implements Store {
           { key: k, target: 'Version', result: 'Greater', version: 0 },
         ],
         success: [{ request_put: { key: k, value: Buffer.from(value), prev_kv: true } }],
-        failure: [{ request_range: { key: k, keys_only: true } }],
+        failure: [{ request_range: { key: k } }],
       }),
     );
     if (!res.succeeded) {

@@ -1,0 +1,131 @@
+/**
+ * Runs `peapod sim` as its own process for the scheduling benchmark, so that the simulated
+ * nodes' CPU and memory are not counted as the server's. stop() ends exactly the process it
+ * started; it leaves nothing on disk (the kubeconfig belongs to the server's data dir).
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const repoRoot = resolve(import.meta.dirname, '../..');
+const peapodBin = join(repoRoot, 'bin/peapod.js');
+const RUNNING_LINE = /peapod sim running/;
+
+export interface SimProcessOptions {
+  kubeconfig: string;
+  nodes: number;
+  /** Nodes are named <prefix>-0 .. <prefix>-<n-1>. */
+  prefix: string;
+  /** --heartbeat-interval; the sim's default (10 s) when undefined. */
+  heartbeatInterval?: string;
+}
+
+export interface SimProcess {
+  pid: number;
+  /** Current and peak resident set size, in bytes. */
+  memory(): { rss: number; peak: number };
+  /** CPU time (user + system) used so far, in milliseconds. */
+  cpuMs(): number;
+  /** Log lines at level warn or error written so far (the first few, and how many in all). */
+  problems(): { count: number; first: string[] };
+  logTail(): string;
+  /** SIGTERM, SIGKILL after a grace period; idempotent. Resolves with how the process ended. */
+  stop(): Promise<string>;
+}
+
+/** Starts the sim and resolves once it says every node is registered. */
+export async function startSimProcess(opts: SimProcessOptions, timeoutMs = 180_000): Promise<SimProcess> {
+  const args = [peapodBin, 'sim', '--kubeconfig', opts.kubeconfig, '--nodes', String(opts.nodes), '--prefix', opts.prefix];
+  if (opts.heartbeatInterval !== undefined) args.push('--heartbeat-interval', opts.heartbeatInterval);
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  let partial = '';
+  const problems = { count: 0, first: [] as string[] };
+  child.stdout.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-8192)));
+  child.stderr.on('data', (d: Buffer) => {
+    const text = d.toString();
+    err = (err + text).slice(-16384);
+    const lines = (partial + text).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!/"level":"(warn|error)"/.test(line)) continue;
+      problems.count++;
+      if (problems.first.length < 5) problems.first.push(line.slice(0, 500));
+    }
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const alive = () => child.exitCode === null && child.signalCode === null;
+
+  let stopping: Promise<string> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      if (alive()) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => alive() && child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      return String(child.exitCode ?? child.signalCode);
+    })());
+
+  try {
+    await new Promise<void>((resolveUp, reject) => {
+      const timer = setTimeout(() => reject(new Error(`peapod sim did not register its nodes within ${timeoutMs} ms`)), timeoutMs);
+      const check = () => {
+        if (!RUNNING_LINE.test(out)) return;
+        clearTimeout(timer);
+        child.stdout.off('data', check);
+        resolveUp();
+      };
+      child.stdout.on('data', check);
+      child.once('exit', (code, sig) => {
+        clearTimeout(timer);
+        reject(new Error(`peapod sim exited (${code ?? sig}) before its nodes were up`));
+      });
+    });
+  } catch (e) {
+    const tail = err.slice(-3000);
+    await stop();
+    throw new Error(`${(e as Error).message}\n--- sim stderr (tail) ---\n${tail}`, { cause: e });
+  }
+  return {
+    pid: child.pid!,
+    memory: () => procMemory(child.pid!),
+    cpuMs: () => procCpuMs(child.pid!),
+    problems: () => ({ count: problems.count, first: [...problems.first] }),
+    logTail: () => err.slice(-4000),
+    stop,
+  };
+}
+
+/** VmRSS and VmHWM of a process, in bytes (NaN once it is gone). */
+export function procMemory(pid: number): { rss: number; peak: number } {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return { rss: NaN, peak: NaN };
+  }
+  const kb = (field: string) => {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+    return m ? Number(m[1]) * 1024 : NaN;
+  };
+  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+}
+
+/** USER_HZ, the unit of utime/stime in /proc/PID/stat: 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS_PER_SEC = 100;
+
+/** User + system CPU time of a process, in milliseconds (NaN once it is gone). */
+export function procCpuMs(pid: number): number {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return NaN;
+  }
+  // Fields after the ")" that closes the command name start at field 3 (state); utime is 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SEC;
+}
