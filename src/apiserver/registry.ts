@@ -107,6 +107,21 @@ export class ObjectRegistry {
     return this.keyPrefix(rt, rt.namespaced ? namespace : undefined) + name;
   }
 
+  private readonly shared = new WeakMap<KeyValue, KubeObject>();
+
+  /**
+   * decode() for watch fan-out: one object per KeyValue, shared by every watcher that gets
+   * the event, with its wire form attached (rawJSONOf). Callers must not change it.
+   */
+  decodeShared(kv: KeyValue): KubeObject {
+    let obj = this.shared.get(kv);
+    if (!obj) {
+      obj = withRawJSON(this.decode(kv), this.rawJSON(kv));
+      this.shared.set(kv, obj);
+    }
+    return obj;
+  }
+
   decode(kv: KeyValue): KubeObject {
     const obj = JSON.parse(kv.value) as KubeObject;
     obj.metadata.resourceVersion = String(kv.modRevision);
@@ -536,7 +551,7 @@ export class ObjectRegistry {
     opts: { resourceVersion?: string; filter?: ObjectFilter; onError: (err: Error) => void; onProgress?: (rv: number) => void },
     sink: WatchSink,
   ): Promise<Watcher> {
-    const filter = opts.filter ?? (() => true);
+    const filter = opts.filter;
     let from: number;
     const rvParam = opts.resourceVersion;
     if (rvParam === undefined || rvParam === '' || rvParam === '0') {
@@ -551,13 +566,18 @@ export class ObjectRegistry {
       return await this.store.watch(
         this.keyPrefix(rt, ns),
         (ev) => {
-          const obj = this.decode(ev.kv);
-          const prev = ev.prevKv ? this.decode(ev.prevKv) : undefined;
+          // One event reaches every watcher of its prefix as the same KeyValue: decode it once.
+          const obj = this.decodeShared(ev.kv);
+          if (!filter) {
+            sink(ev.type, obj);
+            return;
+          }
           if (ev.type === 'DELETED') {
             if (filter(obj)) sink('DELETED', obj);
             return;
           }
           const now = filter(obj);
+          const prev = ev.prevKv ? this.decodeShared(ev.prevKv) : undefined;
           if (ev.type === 'ADDED' || !prev) {
             if (now) sink(ev.type === 'ADDED' ? 'ADDED' : 'MODIFIED', obj);
             return;

@@ -463,6 +463,9 @@ export class APIServer {
           columnsSent = true;
         } else if (shape === 'partial') {
           out = partialObjectMetadata(obj);
+        } else {
+          const raw = rawJSONOf(obj);
+          if (raw) return `{"type":"${type}","object":${raw}}\n`;
         }
       }
       return JSON.stringify({ type, object: out }) + '\n';
