@@ -3,40 +3,9 @@
  * NoExecute taints a pod tolerates, and from that, when it has to leave the node. Pure.
  */
 
-export interface Taint {
-  key: string;
-  value?: string;
-  effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute' | string;
-  /** RFC 3339; set on NoExecute taints, counted from for tolerationSeconds. */
-  timeAdded?: string;
-}
+import { toleratesTaint, type Taint, type Toleration } from '../../api/taints.js';
 
-export interface Toleration {
-  key?: string;
-  operator?: 'Exists' | 'Equal' | string;
-  value?: string;
-  effect?: string;
-  tolerationSeconds?: number;
-}
-
-/**
- * Whether one toleration tolerates one taint: the effect matches (or the toleration names
- * none), the key matches (an empty key tolerates every key), and for operator Equal (the
- * default) the value matches too.
- */
-export function toleratesTaint(tol: Toleration, taint: Taint): boolean {
-  if (tol.effect && tol.effect !== taint.effect) return false;
-  if (tol.key && tol.key !== taint.key) return false;
-  switch (tol.operator ?? 'Equal') {
-    case 'Exists':
-      return true;
-    case 'Equal':
-    case '':
-      return (tol.value ?? '') === (taint.value ?? '');
-    default:
-      return false;
-  }
-}
+export { toleratesTaint, type Taint, type Toleration };
 
 /** The node's NoExecute taints. */
 export function noExecuteTaints(node: { spec?: { taints?: Taint[] } }): Taint[] {

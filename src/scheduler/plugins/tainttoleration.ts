@@ -15,47 +15,12 @@ import {
 } from '../framework.js';
 import type { NodeInfo } from '../nodeinfo.js';
 
-export interface Taint {
-  key: string;
-  value?: string;
-  effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute' | string;
-}
+import { toleratesTaint, tolerationsTolerateTaint, type Taint, type Toleration } from '../../api/taints.js';
 
-export interface Toleration {
-  key?: string;
-  operator?: 'Exists' | 'Equal' | string;
-  value?: string;
-  effect?: string;
-  tolerationSeconds?: number;
-}
+export { toleratesTaint, tolerationsTolerateTaint, type Taint, type Toleration };
 
 /** The filter reason; kube-scheduler no longer names the taint in it. */
 export const ERR_REASON_UNTOLERATED = 'node(s) had untolerated taint(s)';
-
-/**
- * Whether one toleration covers the taint (corev1 Toleration.ToleratesTaint): an empty effect
- * matches every effect, an empty key with Exists matches every key, and Equal (the default
- * operator) also compares values.
- */
-export function toleratesTaint(t: Toleration, taint: Taint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if (t.key && t.key !== taint.key) return false;
-  switch (t.operator ?? 'Equal') {
-    case 'Exists':
-      return true;
-    case '':
-    case 'Equal':
-      return (t.value ?? '') === (taint.value ?? '');
-    default:
-      return false;
-  }
-}
-
-export function tolerationsTolerateTaint(tolerations: readonly Toleration[] | undefined, taint: Taint): boolean {
-  if (!tolerations) return false;
-  for (const t of tolerations) if (t && toleratesTaint(t, taint)) return true;
-  return false;
-}
 
 export function podTolerations(pod: KubeObject): Toleration[] {
   return Array.isArray(pod.spec?.tolerations) ? pod.spec.tolerations : [];
