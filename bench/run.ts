@@ -160,7 +160,9 @@ async function benchApi(store: StoreKind, cfg: Config, resources: Resources, sig
     }
     signal.throwIfAborted();
     progress(`[${store}] starting peapod server`);
-    const server = await startPeapodServer({ store, etcdEndpoints: endpoints, etcdPrefix: cfg.etcdPrefix });
+    // The API server alone, as the issue compares it with the raw store: no controllers or
+    // scheduler reacting to the created pods in the same process.
+    const server = await startPeapodServer({ store, etcdEndpoints: endpoints, etcdPrefix: cfg.etcdPrefix, extraArgs: ['--no-controllers', '--no-scheduler'] });
     stopServer = resources.add(`peapod server (${store})`, async () => {
       const how = await server.stop();
       if (how !== '0') progress(`[${store}] note: server exited with ${how} on SIGTERM (expected 0)`);

@@ -16,6 +16,8 @@ export interface ServerStoreOptions {
   etcdEndpoints?: string[];
   /** --etcd-prefix; omitted when undefined, so the server's default is what gets measured. */
   etcdPrefix?: string;
+  /** Extra `peapod server` flags (the API benchmark passes --no-controllers --no-scheduler). */
+  extraArgs?: string[];
 }
 
 export interface PeapodServer {
@@ -39,11 +41,14 @@ export interface PeapodServer {
 
 export async function startPeapodServer(opts: ServerStoreOptions, timeoutMs = 60_000): Promise<PeapodServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'peapod-bench-server-'));
-  const args = [peapodBin, 'server', '--data-dir', dataDir, '--port', '0'];
+  // BENCH_SERVER_CPU_PROF=DIR: the server writes a V8 CPU profile there when it stops.
+  const prof = process.env.BENCH_SERVER_CPU_PROF;
+  const args = [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), peapodBin, 'server', '--data-dir', dataDir, '--port', '0'];
   if (opts.store === 'etcd') {
     args.push('--store', 'etcd', '--etcd-endpoints', (opts.etcdEndpoints ?? []).join(','));
     if (opts.etcdPrefix !== undefined) args.push('--etcd-prefix', opts.etcdPrefix);
   }
+  args.push(...(opts.extraArgs ?? []));
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';

@@ -6,6 +6,7 @@ import https from 'node:https';
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { parse as parseYAML } from 'yaml';
 import {
   ApiError,
@@ -66,6 +67,12 @@ export interface APIServerOptions {
   port?: number;
   /** How often an idle watch gets a BOOKMARK when it asked for them. */
   bookmarkIntervalMs?: number;
+  /**
+   * An extra plain-HTTP listener on this unix socket (mode 0600) for clients in the same
+   * process or on the same host as the same user: the file's permissions keep others out,
+   * TLS adds nothing there. Requests on it still need a bearer token.
+   */
+  socketPath?: string;
 }
 
 interface RequestCtx {
@@ -82,6 +89,7 @@ export class APIServer {
   private readonly clock: Clock;
   private readonly log: Logger;
   private server?: http.Server;
+  private socketServer?: http.Server;
   private readonly openWatches = new Set<() => void>();
   private readonly healthChecks = new Map<string, () => Promise<void>>();
   private address = '';
@@ -121,16 +129,7 @@ export class APIServer {
     const srv = this.opts.tls
       ? https.createServer({ cert: this.opts.tls.cert, key: this.opts.tls.key }, handler)
       : http.createServer(handler);
-    srv.keepAliveTimeout = 65_000;
-    srv.headersTimeout = 70_000;
-    srv.requestTimeout = 0;
-    this.server = srv;
-    // Tracked so close() can end every connection, including ones still in a TLS handshake
-    // or idle between keep-alive requests, which closeAllConnections does not always reach.
-    srv.on('connection', (sock: Socket) => {
-      this.sockets.add(sock);
-      sock.once('close', () => this.sockets.delete(sock));
-    });
+    this.server = this.track(srv);
     const host = this.opts.host ?? '127.0.0.1';
     await new Promise<void>((resolve, reject) => {
       srv.once('error', reject);
@@ -143,18 +142,53 @@ export class APIServer {
     this.address = `${host}:${port}`;
     const scheme = this.opts.tls ? 'https' : 'http';
     this.log.info('serving', { url: `${scheme}://${host}:${port}` });
+    if (this.opts.socketPath) await this.listenOnSocket(this.opts.socketPath, handler);
     return { port, url: `${scheme}://${host}:${port}` };
+  }
+
+  /** Sets the timeouts every listener shares and tracks its connections for close(). */
+  private track(srv: http.Server): http.Server {
+    srv.keepAliveTimeout = 65_000;
+    srv.headersTimeout = 70_000;
+    srv.requestTimeout = 0;
+    // Tracked so close() can end every connection, including ones still in a TLS handshake
+    // or idle between keep-alive requests, which closeAllConnections does not always reach.
+    srv.on('connection', (sock: Socket) => {
+      this.sockets.add(sock);
+      sock.once('close', () => this.sockets.delete(sock));
+    });
+    return srv;
+  }
+
+  private async listenOnSocket(path: string, handler: http.RequestListener): Promise<void> {
+    removeStaleSocket(path);
+    const srv = this.track(http.createServer(handler));
+    await new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(path, () => {
+        srv.off('error', reject);
+        resolve();
+      });
+    });
+    this.socketServer = srv;
+    // The socket is created with the umask's mode; its permissions are its authentication.
+    chmodSync(path, 0o600);
+    this.log.info('serving', { socket: path });
   }
 
   async close(): Promise<void> {
     for (const stop of [...this.openWatches]) stop();
-    const srv = this.server;
-    if (!srv) return;
-    await new Promise<void>((resolve) => {
-      srv.close(() => resolve());
-      srv.closeAllConnections();
-      for (const sock of this.sockets) sock.destroy();
-    });
+    const servers = [this.server, this.socketServer].filter((s): s is http.Server => s !== undefined);
+    await Promise.all(
+      servers.map(
+        (srv) =>
+          new Promise<void>((resolve) => {
+            srv.close(() => resolve());
+            srv.closeAllConnections();
+            for (const sock of this.sockets) sock.destroy();
+          }),
+      ),
+    );
   }
 
   // ---------------------------------------------------------------- plumbing
@@ -768,6 +802,19 @@ export class APIServer {
 }
 
 // ---------------------------------------------------------------- helpers
+
+/** Removes a socket file a previous server left behind; anything else at the path is an error. */
+function removeStaleSocket(path: string): void {
+  let isSocket: boolean;
+  try {
+    isSocket = lstatSync(path).isSocket();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  if (!isSocket) throw new Error(`${path} exists and is not a socket`);
+  unlinkSync(path);
+}
 
 /** Resolves when a response can take more data again (or is gone). */
 function drained(res: ServerResponse): Promise<void> {

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiError } from '../api/errors.js';
@@ -64,6 +64,29 @@ describe('RestClient against a control plane', { concurrency: false }, () => {
     client?.close();
     await cp?.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reaches the server over its unix socket, which only the owner may open and which still wants a token', async () => {
+    const socketPath = join(dir, 'apiserver.sock');
+    const st = statSync(socketPath);
+    assert.ok(st.isSocket());
+    assert.equal(st.mode & 0o777, 0o600);
+    const local = new RestClient({ server: cp.url, caCert: '', token: cp.adminToken, socketPath, userAgent: 'socket-test/1.0' });
+    const stranger = new RestClient({ server: cp.url, caCert: '', token: 'not-a-token', socketPath });
+    const events: string[] = [];
+    const w = local.watch(configmaps, 'rest', { resourceVersion: (await local.list(configmaps, 'rest')).metadata.resourceVersion }, (ev) => events.push(`${ev.type} ${ev.object.metadata.name}`), () => {});
+    try {
+      const created = await local.create<KubeObject>(configmaps, 'rest', { metadata: { name: 'via-socket' }, data: { v: '1' } });
+      assert.equal(created.metadata.managedFields?.[0]?.manager, 'socket-test');
+      assert.equal((await client.get(configmaps, 'rest', 'via-socket')).metadata.uid, created.metadata.uid);
+      await waitFor(() => events.includes('ADDED via-socket'));
+      await assert.rejects(stranger.get(configmaps, 'rest', 'via-socket'), (err: ApiError) => err.code === 401);
+      await local.delete(configmaps, 'rest', 'via-socket');
+    } finally {
+      w.close();
+      local.close();
+      stranger.close();
+    }
   });
 
   it('creates, gets, lists, updates and deletes', async () => {

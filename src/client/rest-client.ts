@@ -1,8 +1,10 @@
 /**
- * KubeClient over HTTPS: JSON bodies, bearer token, one keep-alive agent. Errors come back as
- * ApiError rebuilt from the server's Status; watches are streaming GETs of JSON lines.
+ * KubeClient over HTTPS (or plain HTTP on the API server's unix socket, for components in its
+ * own process): JSON bodies, bearer token, one keep-alive agent. Errors come back as ApiError
+ * rebuilt from the server's Status; watches are streaming GETs of JSON lines.
  */
 import https from 'node:https';
+import http from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
 import { ApiError, type Status } from '../api/errors.js';
@@ -34,6 +36,11 @@ export interface RestClientOptions {
   logger?: Logger;
   /** Deadline of each non-watch request (default 30 s). */
   timeoutMs?: number;
+  /**
+   * The API server's unix socket: requests go there as plain HTTP (the socket's file mode is
+   * what keeps others out) and `server` only supplies the path prefix.
+   */
+  socketPath?: string;
 }
 
 export const patchContentTypes: Record<PatchType, string> = {
@@ -138,7 +145,8 @@ export class LineSplitter {
 }
 
 export class RestClient implements KubeClient {
-  private readonly agent: https.Agent;
+  private readonly agent: http.Agent;
+  private readonly transport: typeof http | typeof https;
   private readonly base: URL;
   private readonly log: Logger;
   private readonly userAgent: string;
@@ -156,7 +164,13 @@ export class RestClient implements KubeClient {
   constructor(private readonly opts: RestClientOptions) {
     this.base = new URL(opts.server);
     if (this.base.protocol !== 'https:') throw new Error(`RestClient: server must be https, got ${opts.server}`);
-    this.agent = new https.Agent({ keepAlive: true, ca: opts.caCert });
+    if (opts.socketPath) {
+      this.transport = http;
+      this.agent = new http.Agent({ keepAlive: true });
+    } else {
+      this.transport = https;
+      this.agent = new https.Agent({ keepAlive: true, ca: opts.caCert });
+    }
     this.log = opts.logger ?? silentLogger;
     this.userAgent = opts.userAgent ?? 'peapod-client/v0.1.0';
     this.fieldManager = opts.fieldManager ?? this.userAgent.split('/')[0]!;
@@ -253,7 +267,7 @@ export class RestClient implements KubeClient {
       return { close() {} };
     }
     this.watches.add(handle);
-    const req = https.request(this.requestOptions('GET', path), (resp: IncomingMessage) => {
+    const req = this.transport.request(this.requestOptions('GET', path), (resp: IncomingMessage) => {
       if (resp.statusCode !== 200) {
         readBody(resp).then(
           (text) => finish(errorFromResponse(resp.statusCode ?? 0, text)),
@@ -317,7 +331,7 @@ export class RestClient implements KubeClient {
     const timeoutMs = ro.timeoutMs ?? this.timeoutMs;
     return new Promise<T>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
-      const req = https.request(options, (resp) => {
+      const req = this.transport.request(options, (resp) => {
         readBody(resp).then(
           (text) => {
             clearTimeout(timer);
@@ -359,19 +373,24 @@ export class RestClient implements KubeClient {
   }
 
   private requestOptions(method: string, path: string): https.RequestOptions & { headers: Record<string, string> } {
+    const headers = {
+      Authorization: `Bearer ${this.opts.token}`,
+      Accept: 'application/json',
+      'User-Agent': this.userAgent,
+    };
+    const fullPath = this.base.pathname.replace(/\/$/, '') + path;
+    if (this.opts.socketPath) {
+      return { protocol: 'http:', socketPath: this.opts.socketPath, method, path: fullPath, agent: this.agent, headers };
+    }
     return {
       protocol: 'https:',
       hostname: this.base.hostname.replace(/^\[|\]$/g, ''),
       port: this.base.port || 443,
       method,
-      path: this.base.pathname.replace(/\/$/, '') + path,
+      path: fullPath,
       agent: this.agent,
       ca: this.opts.caCert,
-      headers: {
-        Authorization: `Bearer ${this.opts.token}`,
-        Accept: 'application/json',
-        'User-Agent': this.userAgent,
-      },
+      headers,
     };
   }
 }

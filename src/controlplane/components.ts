@@ -26,6 +26,8 @@ export interface Credentials {
   server: string;
   caCert: string;
   token: string;
+  /** The API server's unix socket, for components in its own process (plain HTTP, see RestClient). */
+  socketPath?: string;
 }
 
 export interface LeaderElectionOptions {

@@ -76,6 +76,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     const host = opts.host ?? '127.0.0.1';
     const pki = ensureServingPKI(dataDir, { ips: ['127.0.0.1', '::1'], dns: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'] });
     const { auth, adminToken } = loadOrCreateTokens(dataDir);
+    const socketPath = inProcessSocketPath(dataDir, log);
     const server = new APIServer({
       store,
       types: allResourceTypes,
@@ -85,6 +86,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       authenticator: auth,
       host,
       port: opts.port ?? 6443,
+      socketPath,
     });
     const servicesType = server.resourceType('', 'v1', 'services')!;
     server.registry.addAdmission(
@@ -107,7 +109,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     const compactor = new Compactor(store, { logger: log.child({ component: 'compactor' }), clock });
     compactor.start();
     closers.unshift(named('compactor', () => compactor.close()));
-    const credentials = { server: url, caCert: pki.caCert, token: adminToken };
+    // The in-process components skip TLS: they reach the server through its unix socket.
+    const credentials = { server: url, caCert: pki.caCert, token: adminToken, socketPath };
     if (opts.controllers) {
       const cm = startControllerManager({
         credentials,
@@ -146,6 +149,20 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     for (const c of closers) await c();
     throw err;
   }
+}
+
+/** Longest unix socket path Linux accepts (sun_path is 108 bytes with its terminating NUL). */
+const maxSocketPathBytes = 107;
+
+/**
+ * DIR/apiserver.sock, where the in-process components reach the API server without TLS; none
+ * when the data dir's path is too long for a socket (they use HTTPS then, like everyone else).
+ */
+function inProcessSocketPath(dataDir: string, log: Logger): string | undefined {
+  const path = join(dataDir, 'apiserver.sock');
+  if (Buffer.byteLength(path) <= maxSocketPathBytes) return path;
+  log.info('data dir path too long for a unix socket; in-process components use HTTPS', { path });
+  return undefined;
 }
 
 async function ensureSystemNamespaces(server: APIServer): Promise<void> {

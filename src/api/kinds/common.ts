@@ -62,6 +62,67 @@ export function canonicalJSON(v: unknown): string {
   );
 }
 
+/** Whether a and b have the same canonicalJSON, i.e. are equal JSON whatever their key order. */
 export function deepEqual(a: unknown, b: unknown): boolean {
-  return canonicalJSON(a) === canonicalJSON(b);
+  // The structural walk answers for plain JSON data without building sorted copies; anything
+  // JSON.stringify would transform (undefined, NaN, Dates, toJSON …) takes the exact path.
+  return plainJSONEqual(a, b) ?? canonicalJSON(a) === canonicalJSON(b);
+}
+
+type JSONShape = 'scalar' | 'array' | 'object' | 'other';
+
+/** How JSON.stringify treats v: as itself (scalar), an array, a plain object, or otherwise. */
+function shapeOf(v: unknown): JSONShape {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return 'scalar';
+    case 'number':
+      return Number.isFinite(v) ? 'scalar' : 'other';
+    case 'object': {
+      if (v === null) return 'scalar';
+      if (Array.isArray(v)) return 'array';
+      const proto = Object.getPrototypeOf(v);
+      return proto === Object.prototype || proto === null ? 'object' : 'other';
+    }
+    default:
+      return 'other';
+  }
+}
+
+/** A property JSON.stringify would drop or change (undefined, functions, NaN …). */
+function hasOtherValue(o: Record<string, unknown>): boolean {
+  for (const k of Object.keys(o)) if (shapeOf(o[k]) === 'other') return true;
+  return false;
+}
+
+/** Order-insensitive equality of plain JSON values; undefined when either is not plain JSON. */
+function plainJSONEqual(a: unknown, b: unknown): boolean | undefined {
+  const sa = shapeOf(a);
+  const sb = shapeOf(b);
+  if (sa === 'other' || sb === 'other') return undefined;
+  if (sa !== sb) return false;
+  if (sa === 'scalar') return a === b;
+  if (sa === 'array') {
+    const aa = a as unknown[];
+    const ba = b as unknown[];
+    if (aa.length !== ba.length) return false;
+    for (let i = 0; i < aa.length; i++) {
+      const r = plainJSONEqual(aa[i], ba[i]);
+      if (r !== true) return r;
+    }
+    return true;
+  }
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  // Keys holding undefined vanish in JSON, so a count or key mismatch is decided by the exact path then.
+  const differ = () => (hasOtherValue(ao) || hasOtherValue(bo) ? undefined : false);
+  const keys = Object.keys(ao);
+  if (keys.length !== Object.keys(bo).length) return differ();
+  for (const k of keys) {
+    if (!Object.prototype.hasOwnProperty.call(bo, k)) return differ();
+    const r = plainJSONEqual(ao[k], bo[k]);
+    if (r !== true) return r;
+  }
+  return true;
 }

@@ -70,6 +70,8 @@ interface PendingWrite {
   reject: (err: Error) => void;
 }
 
+type Outcome = { kv: KeyValue; event: WatchEvent } | Error;
+
 interface SqliteWatch {
   prefix: string;
   handler: (ev: WatchEvent) => void;
@@ -121,6 +123,8 @@ export class SqliteStore implements Store {
   private readonly log: Logger;
   private readonly maxBatch: number;
   private readonly stmt: ReturnType<SqliteStore['prepare']>;
+  /** applyWrites as one transaction, wrapped once rather than per flush. */
+  private readonly applyBatch: Database.Transaction<(batch: PendingWrite[], outcomes: Outcome[]) => number>;
 
   private rev: number;
   private compactRev: number;
@@ -135,6 +139,7 @@ export class SqliteStore implements Store {
     this.log = (opts.logger ?? silentLogger).child({ component: 'sqlite-store' });
     this.maxBatch = opts.maxBatch ?? 1000;
     this.stmt = this.prepare();
+    this.applyBatch = db.transaction((batch: PendingWrite[], outcomes: Outcome[]) => this.applyWrites(batch, outcomes));
     const seq = db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'kv_log'`).pluck().get() as number | undefined;
     this.rev = seq ?? 0;
     this.compactRev = (this.stmt.getMeta.get('compact_rev') as number | undefined) ?? 0;
@@ -240,6 +245,25 @@ export class SqliteStore implements Store {
     });
   }
 
+  /**
+   * Applies a batch inside the open transaction (applyBatch), recording each write's outcome;
+   * returns the revision reached.
+   */
+  private applyWrites(batch: PendingWrite[], outcomes: Outcome[]): number {
+    let rev = this.rev;
+    for (const w of batch) {
+      try {
+        outcomes.push(this.apply(w.op, rev + 1));
+        rev++;
+      } catch (err) {
+        // A failed check only fails that write; anything else aborts the transaction.
+        if (!(err instanceof StorageError)) throw err;
+        outcomes.push(err);
+      }
+    }
+    return rev;
+  }
+
   /** Applies one write inside the open transaction; throws a StorageError if its check fails. */
   private apply(op: WriteOp, rev: number): { kv: KeyValue; event: WatchEvent } {
     const cur = this.stmt.latest.get(op.key);
@@ -288,23 +312,10 @@ export class SqliteStore implements Store {
       setImmediate(() => this.flush());
     }
 
-    const startRev = this.rev;
-    const outcomes: Array<{ kv: KeyValue; event: WatchEvent } | Error> = [];
-    let rev = startRev;
-    const run = this.db.transaction(() => {
-      for (const w of batch) {
-        try {
-          outcomes.push(this.apply(w.op, rev + 1));
-          rev++;
-        } catch (err) {
-          // A failed check only fails that write; anything else aborts the transaction.
-          if (!(err instanceof StorageError)) throw err;
-          outcomes.push(err);
-        }
-      }
-    });
+    const outcomes: Outcome[] = [];
+    let rev: number;
     try {
-      run.immediate();
+      rev = this.applyBatch.immediate(batch, outcomes);
     } catch (err) {
       this.log.error('commit failed', { error: err as Error, writes: batch.length });
       const cause = err as Error;
