@@ -139,31 +139,30 @@ function runElected(opts: {
   };
 }
 
-export function startControllerManager(opts: ControllerManagerOptions): Running {
+/**
+ * One elected component: its own client (named after it in user agent and field manager) and
+ * event recorder, the parts `build` makes while leading, and a stop() that closes all of it.
+ */
+function startComponent(opts: {
+  lease: string;
+  agent: string;
+  eventSource: string;
+  credentials: Credentials;
+  logger: Logger;
+  clock?: Clock;
+  leaderElection?: LeaderElectionOptions | false;
+  build: (common: { client: KubeClient; informers: SharedInformerFactory; recorder: EventRecorder; clock: Clock; logger: Logger }) => Part[];
+}): Running {
   const clock = opts.clock ?? realClock;
-  const client = new RestClient({ ...opts.credentials, userAgent: 'peapod-controller-manager', fieldManager: 'peapod-controller-manager', logger: opts.logger });
-  const recorder = new EventRecorder({ client, component: 'controller-manager', host: hostname(), clock, logger: opts.logger });
+  const client = new RestClient({ ...opts.credentials, userAgent: opts.agent, fieldManager: opts.agent, logger: opts.logger });
+  const recorder = new EventRecorder({ client, component: opts.eventSource, host: hostname(), clock, logger: opts.logger });
   const running = runElected({
-    name: 'kube-controller-manager',
+    name: opts.lease,
     client,
     logger: opts.logger,
     clock,
     leaderElection: opts.leaderElection,
-    build: (informers) => {
-      const common = { client, informers, recorder, clock, logger: opts.logger };
-      return [
-        new ReplicaSetController(common),
-        new ReplicationManager(common),
-        new DeploymentController(common),
-        new NodeLifecycleController({
-          ...common,
-          nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs,
-          nodeMonitorPeriodMs: opts.nodeMonitorPeriodMs,
-        }),
-        new GarbageCollector(common),
-        new NamespaceController(common),
-      ];
-    },
+    build: (informers) => opts.build({ client, informers, recorder, clock, logger: opts.logger }),
   });
   return {
     isActive: running.isActive,
@@ -175,26 +174,35 @@ export function startControllerManager(opts: ControllerManagerOptions): Running 
   };
 }
 
-export function startScheduler(opts: SchedulerComponentOptions): Running {
-  const clock = opts.clock ?? realClock;
-  const client = new RestClient({ ...opts.credentials, userAgent: 'peapod-scheduler', fieldManager: 'peapod-scheduler', logger: opts.logger });
-  const recorder = new EventRecorder({ client, component: 'default-scheduler', host: hostname(), clock, logger: opts.logger });
-  const running = runElected({
-    name: 'kube-scheduler',
-    client,
-    logger: opts.logger,
-    clock,
-    leaderElection: opts.leaderElection,
-    build: (informers) => [new Scheduler({ client, informers, recorder, clock, logger: opts.logger })],
+export function startControllerManager(opts: ControllerManagerOptions): Running {
+  return startComponent({
+    ...opts,
+    lease: 'kube-controller-manager',
+    agent: 'peapod-controller-manager',
+    eventSource: 'controller-manager',
+    build: (common) => [
+      new ReplicaSetController(common),
+      new ReplicationManager(common),
+      new DeploymentController(common),
+      new NodeLifecycleController({
+        ...common,
+        nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs,
+        nodeMonitorPeriodMs: opts.nodeMonitorPeriodMs,
+      }),
+      new GarbageCollector(common),
+      new NamespaceController(common),
+    ],
   });
-  return {
-    isActive: running.isActive,
-    stop: async () => {
-      await running.stop();
-      await recorder.close();
-      client.close();
-    },
-  };
+}
+
+export function startScheduler(opts: SchedulerComponentOptions): Running {
+  return startComponent({
+    ...opts,
+    lease: 'kube-scheduler',
+    agent: 'peapod-scheduler',
+    eventSource: 'default-scheduler',
+    build: (common) => [new Scheduler(common)],
+  });
 }
 
 export interface SimOptions {
