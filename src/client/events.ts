@@ -36,12 +36,23 @@ interface Written {
   lastAt: number;
 }
 
+/** Event writes in flight at once; repeats of one event still go one after another. */
+const maxInFlight = 16;
+/** Events waiting beyond this are dropped (and logged): events are advisory, memory is not. */
+const maxPending = 10_000;
+/** How long close() waits for pending writes before dropping the rest. */
+const closeDeadlineMs = 5_000;
+
 export class EventRecorder {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly recent = new Map<string, Written>();
-  /** Writes run one after another, so a repeat never races the create it aggregates into. */
-  private tail: Promise<void> = Promise.resolve();
+  /** Per aggregation key, the last write queued: a repeat never races the create it aggregates into. */
+  private readonly chains = new Map<string, Promise<void>>();
+  private readonly waiting: (() => void)[] = [];
+  private inFlight = 0;
+  private pending = 0;
+  private dropped = 0;
   private seq = 0;
   private closed = false;
 
@@ -60,27 +71,67 @@ export class EventRecorder {
       this.log.warn('event about an object without a name dropped', { reason, kind: obj.kind });
       return;
     }
+    if (this.pending >= maxPending) {
+      if (this.dropped++ % 1000 === 0) this.log.warn('too many events waiting to be written; dropping', { reason, dropped: this.dropped });
+      return;
+    }
     const at = this.clock.now();
     const seq = this.seq++;
-    this.tail = this.tail.then(() => this.write(obj, type, reason, message, at, seq));
+    const key = this.keyOf(obj, type, reason, message);
+    this.pending++;
+    const prev = this.chains.get(key) ?? Promise.resolve();
+    const next = prev
+      .then(() => this.slot())
+      .then(async (release) => {
+        try {
+          await this.write(key, obj, type, reason, message, at, seq);
+        } finally {
+          release();
+          this.pending--;
+        }
+      });
+    this.chains.set(key, next);
+    void next.finally(() => {
+      if (this.chains.get(key) === next) this.chains.delete(key);
+    });
   }
 
   /** Resolves when every event recorded so far has been written (or has failed). */
-  flush(): Promise<void> {
-    return this.tail;
+  async flush(): Promise<void> {
+    while (this.chains.size) await Promise.all([...this.chains.values()]);
   }
 
-  /** Writes what is pending; later events are dropped. */
+  /** Writes what is pending for up to a few seconds, then drops the rest; later events are dropped. */
   async close(): Promise<void> {
     this.closed = true;
-    await this.tail;
+    let cancel: (() => void) | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      cancel = this.clock.setTimeout(resolve, closeDeadlineMs);
+    });
+    await Promise.race([this.flush(), deadline]);
+    cancel?.();
+    if (this.pending) this.log.warn('events still pending at close were dropped', { count: this.pending });
   }
 
-  private async write(obj: KubeObject, type: EventType, reason: string, message: string, at: number, seq: number): Promise<void> {
+  private keyOf(obj: KubeObject, type: EventType, reason: string, message: string): string {
+    const meta = obj.metadata;
+    return JSON.stringify([meta.uid ?? `${meta.namespace}/${meta.name}`, type, reason, message, this.opts.component, this.opts.host ?? '']);
+  }
+
+  /** Waits for one of the in-flight slots; the returned function gives it back. */
+  private async slot(): Promise<() => void> {
+    if (this.inFlight >= maxInFlight) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.inFlight++;
+    return () => {
+      this.inFlight--;
+      this.waiting.shift()?.();
+    };
+  }
+
+  private async write(key: string, obj: KubeObject, type: EventType, reason: string, message: string, at: number, seq: number): Promise<void> {
     const { client, component } = this.opts;
     const host = this.opts.host ?? '';
     const meta = obj.metadata;
-    const key = JSON.stringify([meta.uid ?? `${meta.namespace}/${meta.name}`, type, reason, message, component, host]);
     const now = rfc3339(at);
     const prior = this.recent.get(key);
     try {
