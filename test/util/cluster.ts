@@ -68,6 +68,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   } catch (e) {
     proc.kill('SIGKILL');
     await exited;
+    // A data dir this call made for a server that never came up is nobody else's to remove.
+    if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     throw e;
   }
   const port = Number(new URL(url).port);
