@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { stopper } from './server-process.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
 const peapodBin = join(repoRoot, 'bin/peapod.js');
@@ -54,20 +55,7 @@ export async function startSimProcess(opts: SimProcessOptions, timeoutMs = 180_0
       if (problems.first.length < 5) problems.first.push(line.slice(0, 500));
     }
   });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const alive = () => child.exitCode === null && child.signalCode === null;
-
-  let stopping: Promise<string> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
-      if (alive()) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => alive() && child.kill('SIGKILL'), 10_000);
-        await exited;
-        clearTimeout(timer);
-      }
-      return String(child.exitCode ?? child.signalCode);
-    })());
+  const stop = stopper(child);
 
   try {
     await new Promise<void>((resolveUp, reject) => {

@@ -2,7 +2,7 @@
  * Runs the real `peapod server` binary for a benchmark: a fresh data dir, port 0, and the
  * credentials it writes there. stop() ends exactly the process it started and removes the dir.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -55,20 +55,13 @@ export async function startPeapodServer(opts: ServerStoreOptions, timeoutMs = 60
   // Keep only a tail: a long run must not grow these buffers without bound.
   child.stdout.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-8192)));
   child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-16384)));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const alive = () => child.exitCode === null && child.signalCode === null;
-
+  const stopChild = stopper(child);
   let stopping: Promise<string> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
-      if (alive()) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => alive() && child.kill('SIGKILL'), 10_000);
-        await exited;
-        clearTimeout(timer);
-      }
+      const how = await stopChild();
       rmSync(dataDir, { recursive: true, force: true });
-      return String(child.exitCode ?? child.signalCode);
+      return how;
     })());
 
   try {
@@ -125,4 +118,24 @@ function readCpuMs(pid: number): number {
   // Fields after the ")" that closes the command name start at field 3 (state); utime is 14, stime 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SEC;
+}
+
+/**
+ * Stops a child process once, however often it is asked: SIGTERM, SIGKILL after 10 s.
+ * Resolves with how it ended ("0", "1", "SIGKILL"), so an unclean shutdown can be reported.
+ */
+export function stopper(child: ChildProcess): () => Promise<string> {
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  let stopping: Promise<string> | undefined;
+  return () =>
+    (stopping ??= (async () => {
+      if (alive()) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => alive() && child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      return String(child.exitCode ?? child.signalCode);
+    })());
 }
