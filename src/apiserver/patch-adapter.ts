@@ -46,6 +46,7 @@ export function recordManagedFields(args: {
   manager: string;
   subresource?: string;
   now: string;
+  resetFields?: readonly string[];
 }): KubeObject {
   return updateManagedFields({ ...args, operation: 'Update' });
 }

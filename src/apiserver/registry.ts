@@ -50,6 +50,8 @@ export type ManagedFieldsHook = (args: {
   manager: string;
   subresource?: string;
   now: string;
+  /** Top-level fields the write never owns (Kubernetes' reset fields). */
+  resetFields?: readonly string[];
 }) => KubeObject;
 
 export interface DeleteOptions {
@@ -79,6 +81,16 @@ export interface ListResult {
 export type WatchSink = (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KubeObject) => void;
 
 const terminalPodPhases = new Set(['Succeeded', 'Failed']);
+
+/**
+ * What a write to `rt` (through `subresource`) can't set, so its manager never owns it: the
+ * server decides status on the main resource of kinds with a status subresource, and writes
+ * through status keep the spec.
+ */
+function resetFields(rt: ResourceType, subresource?: string): readonly string[] | undefined {
+  if (subresource === 'status') return ['spec'];
+  return rt.hasStatus ? ['status'] : undefined;
+}
 
 export class ObjectRegistry {
   private readonly admission: AdmissionHook[] = [];
@@ -255,7 +267,10 @@ export class ObjectRegistry {
     await this.checkNamespace(rt, m.namespace, m.name!);
     for (const hook of this.admission) await hook('create', rt, obj, undefined);
     if (this.managedFields && opts.fieldManager) {
-      Object.assign(obj, this.managedFields({ old: undefined, updated: obj, manager: opts.fieldManager, now: m.creationTimestamp! }));
+      Object.assign(
+        obj,
+        this.managedFields({ old: undefined, updated: obj, manager: opts.fieldManager, now: m.creationTimestamp!, resetFields: resetFields(rt) }),
+      );
     }
     if (opts.dryRun) return obj;
     for (let attempt = 0; ; attempt++) {
@@ -408,7 +423,14 @@ export class ObjectRegistry {
     if (this.managedFields && opts.fieldManager) {
       Object.assign(
         next,
-        this.managedFields({ old, updated: next, manager: opts.fieldManager, subresource: opts.subresource, now: this.now() }),
+        this.managedFields({
+          old,
+          updated: next,
+          manager: opts.fieldManager,
+          subresource: opts.subresource,
+          now: this.now(),
+          resetFields: resetFields(rt, opts.subresource),
+        }),
       );
     }
     next.metadata.resourceVersion = old.metadata.resourceVersion;

@@ -320,3 +320,69 @@ test('apply merges service ports by port+protocol, defaulting protocol', () => {
   assert.deepEqual(out.spec.ports, [{ port: 80, targetPort: 9090, protocol: 'TCP' }, { port: 53, protocol: 'UDP' }]);
   assert.ok('k:{"port":53,"protocol":"UDP"}' in (out.metadata.managedFields![0].fieldsV1 as any)['f:spec']['f:ports']);
 });
+
+test('updateManagedFields: an update takes only the fields it changed from their owners; other entries stay as they were', () => {
+  const created = updateManagedFields({ old: undefined, updated: stored(deployment({ replicas: 2, labels: { app: 'web', tier: 'a' } })), manager: 'creator', now: T0 });
+  const withStatus = structuredClone(created);
+  withStatus.status = { replicas: 2 };
+  const live = updateManagedFields({ old: created, updated: withStatus, manager: 'ctrl', subresource: 'status', now: T1 });
+  const statusEntry = structuredClone(live.metadata.managedFields!.find((m) => m.manager === 'ctrl'));
+
+  const relabel = structuredClone(live);
+  relabel.metadata.labels!.tier = 'b';
+  relabel.spec.replicas = 3;
+  const out = updateManagedFields({ old: live, updated: relabel, manager: 'editor', now: T2 });
+  assert.deepEqual(managers(out), ['creator/Update', 'ctrl/Update/status', 'editor/Update']);
+  const creator = JSON.stringify(fieldsOf(out, 'creator'));
+  assert.ok(!creator.includes('f:tier') && !creator.includes('f:replicas'), creator);
+  assert.ok(creator.includes('f:app') && creator.includes('f:template'), creator);
+  assert.deepEqual(fieldsOf(out, 'editor'), { 'f:metadata': { 'f:labels': { 'f:tier': {} } }, 'f:spec': { 'f:replicas': {} } });
+  assert.deepEqual(out.metadata.managedFields!.find((m) => m.manager === 'ctrl'), statusEntry);
+
+  // The same write with managedFields the client rewrote in an equivalent form goes the general way and agrees.
+  const rewritten = structuredClone(relabel);
+  rewritten.metadata.managedFields = structuredClone(live.metadata.managedFields)!.reverse();
+  assert.deepEqual(updateManagedFields({ old: live, updated: rewritten, manager: 'editor', now: T2 }), out);
+});
+
+test('updateManagedFields: create records exactly what the general comparison of nothing and the object finds', () => {
+  const pod: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p', namespace: 'd', uid: 'u', creationTimestamp: T0, labels: { a: 'b' }, annotations: {} },
+    spec: {
+      containers: [
+        { name: 'c', image: 'i', ports: [{ containerPort: 80 }, { containerPort: 80, protocol: 'UDP' }], env: [{ name: 'A', value: '1' }, { name: 'A', value: '2' }], resources: {} },
+      ],
+      volumes: [{ name: 'v', emptyDir: {} }],
+      tolerations: [{ key: 'k', operator: 'Exists' }],
+      securityContext: {},
+    },
+    status: { phase: 'Pending', conditions: [] },
+  };
+  const created = updateManagedFields({ old: undefined, updated: pod, manager: 'm', now: T1 });
+  // {} as the old object takes the general path (old is defined), with the same meaning as a create.
+  const general = updateManagedFields({ old: { apiVersion: 'v1', kind: 'Pod', metadata: {} } as KubeObject, updated: pod, manager: 'm', now: T1 });
+  assert.deepEqual(created.metadata.managedFields, general.metadata.managedFields);
+  assert.ok(JSON.stringify(fieldsOf(created, 'm')).includes('k:{\\"containerPort\\":80,\\"protocol\\":\\"UDP\\"}'));
+});
+
+test('updateManagedFields: reset fields are never owned (status on the main resource, spec through status)', () => {
+  const pod: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p', namespace: 'd' },
+    spec: { containers: [{ name: 'c', image: 'i' }] },
+    status: { phase: 'Pending', qosClass: 'BestEffort' },
+  };
+  const created = updateManagedFields({ old: undefined, updated: pod, manager: 'kubectl-run', now: T0, resetFields: ['status'] });
+  assert.deepEqual(Object.keys(fieldsOf(created, 'kubectl-run') as object), ['f:spec']);
+  assert.deepEqual(created.status, pod.status, 'the object keeps its status');
+
+  const running = structuredClone(created);
+  running.status = { phase: 'Running', qosClass: 'BestEffort', podIP: '10.0.0.1' };
+  running.spec.containers[0].image = 'sneaky';
+  const out = updateManagedFields({ old: created, updated: running, manager: 'kubelet', subresource: 'status', now: T1, resetFields: ['spec'] });
+  assert.deepEqual(fieldsOf(out, 'kubelet'), { 'f:status': { 'f:phase': {}, 'f:podIP': {} } });
+  assert.deepEqual(fieldsOf(out, 'kubectl-run'), fieldsOf(created, 'kubectl-run'));
+});

@@ -14,7 +14,7 @@ import { clone, isPlainObject, type KubeObject, type ManagedFieldsEntry } from '
 import { FieldSet, fieldElement, formatPath, type FieldPath } from './fieldpath.js';
 import { jsonEqual } from './json-patch.js';
 import { groupOf, schemaFor, type GroupKind, type MapSchema } from './schema.js';
-import { compare, merge, removeFields, toFieldSet } from './typed.js';
+import { addedFieldsV1, compare, merge, removeFields, toFieldSet } from './typed.js';
 
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
 
@@ -30,6 +30,11 @@ const UNOWNED = FieldSet.of(
     (f) => ['f:metadata', fieldElement(f)],
   ),
 );
+
+const UNOWNED_METADATA = new Set(
+  ['name', 'namespace', 'creationTimestamp', 'selfLink', 'uid', 'clusterName', 'generation', 'managedFields', 'resourceVersion'].map(fieldElement),
+);
+const UNOWNED_TOP = new Set(['f:apiVersion', 'f:kind', 'f:metadata']);
 
 /** System metadata a configuration may carry as null (kubectl emits `creationTimestamp: null`); never applied. */
 const SYSTEM_METADATA = ['creationTimestamp', 'uid', 'resourceVersion', 'generation', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds'];
@@ -81,10 +86,10 @@ function decodeManagers(entries: unknown): Manager[] {
 }
 
 /** Writes managedFields in Kubernetes' order: Apply before Update, then by time, name, version. */
-function encodeManagers(managers: Manager[]): ManagedFieldsEntry[] {
+function encodeManagers(managers: (Manager | (Omit<Manager, 'fields'> & { fieldsV1: Record<string, unknown> }))[]): ManagedFieldsEntry[] {
   const seconds = (t?: string) => (t ? Math.floor(Date.parse(t) / 1000) || 0 : 0);
   return managers
-    .filter((m) => !m.fields.isEmpty())
+    .filter((m) => ('fields' in m ? !m.fields.isEmpty() : Object.keys(m.fieldsV1).length > 0))
     .sort(
       (a, b) =>
         a.operation.localeCompare(b.operation) ||
@@ -97,7 +102,7 @@ function encodeManagers(managers: Manager[]): ManagedFieldsEntry[] {
       const e: ManagedFieldsEntry = { manager: m.manager, operation: m.operation, apiVersion: m.apiVersion };
       if (m.time !== undefined) e.time = m.time;
       e.fieldsType = 'FieldsV1';
-      e.fieldsV1 = m.fields.toFieldsV1();
+      e.fieldsV1 = 'fields' in m ? m.fields.toFieldsV1() : m.fieldsV1;
       if (m.subresource) e.subresource = m.subresource;
       return e;
     });
@@ -148,6 +153,20 @@ export interface UpdateManagedFieldsOptions {
   now: string;
   /** Defaults to the group and kind of `updated`. */
   kind?: GroupKind;
+  /**
+   * Top-level fields this write can't set and so never owns, as Kubernetes' reset fields:
+   * `status` for writes to a kind's main resource when it has a status subresource, `spec`
+   * for writes through status.
+   */
+  resetFields?: readonly string[];
+}
+
+/** `obj` without the given top-level fields (sharing everything else). */
+function withoutFields(obj: KubeObject, fields: readonly string[] | undefined): KubeObject {
+  if (!fields?.length || !fields.some((f) => f in obj)) return obj;
+  const view: KubeObject = { ...obj };
+  for (const f of fields) delete view[f];
+  return view;
 }
 
 /**
@@ -165,33 +184,136 @@ export function updateManagedFields(opts: UpdateManagedFieldsOptions): KubeObjec
   if (Array.isArray(given) && given.length === 0 && old?.metadata?.managedFields?.length) {
     return withManagedFields(withoutManagedFields(updated)!, []);
   }
+  if (old === undefined && given === undefined) {
+    return createdManagedFields(updated, withoutFields(updated, opts.resetFields), schema, manager, apiVersion, subresource, now);
+  }
   // A client that edits managedFields (kubectl edit, a migration) means them; otherwise the
   // stored ones are the truth, whatever stale copy the client echoed back.
-  const start = given !== undefined && !jsonEqual(given, old?.metadata?.managedFields) ? given : old?.metadata?.managedFields;
-  let managers = decodeManagers(start);
+  const stored = old?.metadata?.managedFields;
+  const start = given !== undefined && !jsonEqual(given, stored) ? given : stored;
 
-  const before = viewWithoutManagedFields(old) ?? {};
+  const before = withoutFields(viewWithoutManagedFields(old) ?? ({} as KubeObject), opts.resetFields);
   const after = viewWithoutManagedFields(updated)!;
-  const change = compare(before, after, schema);
+  const change = compare(before, withoutFields(after, opts.resetFields), schema);
   const taken = change.added.union(change.modified).difference(UNOWNED);
-  const selfId = identity({ manager, operation: 'Update', apiVersion, subresource });
+  const self = { manager, operation: 'Update' as const, apiVersion, subresource };
 
-  let self: Manager | undefined;
+  // The stored entries were written by this code, so an entry the write does not touch can
+  // keep its encoded fields as they are; only a client's own entries are decoded in full.
+  const entries = start === stored ? updateStoredEntries(stored, change.removed, taken, self, now) : undefined;
+  if (entries) {
+    const metadata = { ...(after.metadata ?? {}) };
+    if (entries.length > 0) metadata.managedFields = entries;
+    else delete metadata.managedFields;
+    return { ...after, metadata };
+  }
+
+  let managers = decodeManagers(start);
+  const selfId = identity(self);
+  let mine: Manager | undefined;
   for (const m of managers) {
     m.fields = m.fields.difference(change.removed);
-    if (identity(m) === selfId) self = m;
+    if (identity(m) === selfId) mine = m;
     else m.fields = m.fields.difference(taken);
   }
   if (!taken.isEmpty()) {
-    if (!self) {
-      self = { manager, operation: 'Update', apiVersion, subresource, fields: new FieldSet() };
-      managers.push(self);
+    if (!mine) {
+      mine = { ...self, fields: new FieldSet() };
+      managers.push(mine);
     }
-    self.fields = self.fields.union(taken);
-    self.time = now;
+    mine.fields = mine.fields.union(taken);
+    mine.time = now;
   }
   managers = managers.map((m) => ({ ...m, fields: m.fields.difference(UNOWNED) }));
   return withManagedFields(after, managers);
+}
+
+/** Whether some path is a member both of the encoded set `v1` and of `set`. */
+function sharesMember(v1: Record<string, unknown>, set: FieldSet): boolean {
+  for (const [pe, child] of set.entries()) {
+    const sub = v1[pe];
+    if (!isPlainObject(sub)) continue;
+    if (child.isMember() && ('.' in sub || Object.keys(sub).length === 0)) return true;
+    if (sharesMember(sub, child)) return true;
+  }
+  return false;
+}
+
+/**
+ * The Update bookkeeping of updateManagedFields over stored entries, decoding only the entries
+ * the write changes: self, and whoever owned a removed, taken or unowned path. Undefined when
+ * the entries are not in the shape this code writes (then the caller takes the general path).
+ */
+function updateStoredEntries(
+  stored: unknown,
+  removed: FieldSet,
+  taken: FieldSet,
+  self: Omit<Manager, 'fields'>,
+  now: string,
+): ManagedFieldsEntry[] | undefined {
+  if (stored !== undefined && !Array.isArray(stored)) return undefined;
+  const selfId = identity(self);
+  const seen = new Set<string>();
+  const managers: (Manager | (Omit<Manager, 'fields'> & { fieldsV1: Record<string, unknown> }))[] = [];
+  let mine: Manager | undefined;
+  for (const raw of (stored ?? []) as unknown[]) {
+    if (!isPlainObject(raw)) return undefined;
+    const e = raw as ManagedFieldsEntry;
+    if (typeof e.manager !== 'string' || (e.operation !== 'Apply' && e.operation !== 'Update') || !isPlainObject(e.fieldsV1)) return undefined;
+    const head = { manager: e.manager, operation: e.operation, apiVersion: e.apiVersion ?? '', subresource: e.subresource || undefined, time: e.time };
+    const id = identity(head);
+    if (seen.has(id)) return undefined;
+    seen.add(id);
+    const isSelf = id === selfId;
+    const v1 = e.fieldsV1;
+    if (!isSelf && !sharesMember(v1, removed) && !sharesMember(v1, taken) && !sharesMember(v1, UNOWNED)) {
+      managers.push({ ...head, fieldsV1: v1 });
+      continue;
+    }
+    let fields: FieldSet;
+    try {
+      fields = FieldSet.fromFieldsV1(v1).difference(removed);
+    } catch {
+      return undefined;
+    }
+    const m: Manager = { ...head, fields: isSelf ? fields : fields.difference(taken) };
+    if (isSelf) mine = m;
+    managers.push(m);
+  }
+  if (!taken.isEmpty()) {
+    if (!mine) {
+      mine = { ...self, fields: new FieldSet() };
+      managers.push(mine);
+    }
+    mine.fields = mine.fields.union(taken);
+    mine.time = now;
+  }
+  return encodeManagers(
+    managers.map((m) => ('fields' in m ? { ...m, fields: m.fields.difference(UNOWNED) } : m)),
+  );
+}
+
+/**
+ * updateManagedFields for a create without managedFields: the manager owns everything `view`
+ * (the object less its reset fields) sets but the unowned bookkeeping, encoded in one walk.
+ */
+function createdManagedFields(
+  obj: KubeObject,
+  view: KubeObject,
+  schema: MapSchema,
+  manager: string,
+  apiVersion: string,
+  subresource: string | undefined,
+  now: string,
+): KubeObject {
+  const metadata = obj.metadata;
+  const fieldsV1 = addedFieldsV1(view, schema, (parent, pe) =>
+    parent === view ? UNOWNED_TOP.has(pe) : parent === metadata && UNOWNED_METADATA.has(pe),
+  );
+  if (Object.keys(fieldsV1).length === 0) return obj;
+  const entry: ManagedFieldsEntry = { manager, operation: 'Update', apiVersion, time: now, fieldsType: 'FieldsV1', fieldsV1 };
+  if (subresource) entry.subresource = subresource;
+  return { ...obj, metadata: { ...(obj.metadata ?? {}), managedFields: [entry] } };
 }
 
 export interface ServerSideApplyOptions {

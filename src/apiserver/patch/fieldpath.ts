@@ -15,8 +15,21 @@ import { isPlainObject } from '../../api/object.js';
 export type PathElement = string;
 export type FieldPath = readonly PathElement[];
 
+/**
+ * Field names repeat across every object of a kind; handing out one string per name saves
+ * building (and hashing, when it becomes a property key) a new one on every walk.
+ */
+const fieldElements = new Map<string, PathElement>();
+
 export function fieldElement(name: string): PathElement {
-  return `f:${name}`;
+  let pe = fieldElements.get(name);
+  if (pe === undefined) {
+    pe = `f:${name}`;
+    // Label and annotation keys are unbounded; start over rather than grow without limit.
+    if (fieldElements.size >= 20_000) fieldElements.clear();
+    fieldElements.set(name, pe);
+  }
+  return pe;
 }
 
 /** `keys` in any order; the encoding sorts them, as structured-merge-diff does. */
@@ -41,7 +54,8 @@ export function fieldName(pe: PathElement): string | undefined {
 
 const elementRank: Record<string, number> = { f: 0, k: 1, v: 2, i: 3 };
 
-function compareElements(a: PathElement, b: PathElement): number {
+/** FieldsV1 order of sibling elements: fields, keys, values, then indexes by number. */
+export function compareElements(a: PathElement, b: PathElement): number {
   const ra = elementRank[a[0]] ?? 4;
   const rb = elementRank[b[0]] ?? 4;
   if (ra !== rb) return ra - rb;
