@@ -43,8 +43,23 @@ function divAwayFromZero(a: bigint, b: bigint): bigint {
 
 const numberPart = /^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)/;
 
+/**
+ * The same few quantities ("100m", "128Mi") appear in every pod of a workload; parsed ones are
+ * kept (Quantity is immutable by convention, so sharing is safe). Bounded: cleared when full.
+ */
+const parsed = new Map<string, Quantity>();
+
 /** Parses a quantity string; throws QuantityError with Kubernetes' message when it is malformed. */
 export function parseQuantity(input: string): Quantity {
+  const known = parsed.get(input);
+  if (known) return known;
+  const q = parseQuantityUncached(input);
+  if (parsed.size >= 4096) parsed.clear();
+  parsed.set(input, Object.freeze(q));
+  return q;
+}
+
+function parseQuantityUncached(input: string): Quantity {
   if (typeof input !== 'string' || input.length === 0) throw new QuantityError(QUANTITY_FORMAT_ERROR);
   const m = numberPart.exec(input);
   if (!m) throw new QuantityError(QUANTITY_FORMAT_ERROR);

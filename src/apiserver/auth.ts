@@ -13,10 +13,10 @@ export interface User {
 }
 
 export class TokenAuthenticator {
-  private readonly tokens = new Map<string, User>();
+  private readonly tokens = new Map<string, { secret: Buffer; user: User }>();
 
   add(token: string, user: User): void {
-    this.tokens.set(token, user);
+    this.tokens.set(token, { secret: Buffer.from(token), user });
   }
 
   /** The user the request's bearer token belongs to, or undefined. */
@@ -24,9 +24,8 @@ export class TokenAuthenticator {
     const h = req.headers.authorization;
     if (!h || !h.startsWith('Bearer ')) return undefined;
     const presented = Buffer.from(h.slice(7).trim());
-    for (const [token, user] of this.tokens) {
-      const t = Buffer.from(token);
-      if (t.length === presented.length && timingSafeEqual(t, presented)) return user;
+    for (const { secret, user } of this.tokens.values()) {
+      if (secret.length === presented.length && timingSafeEqual(secret, presented)) return user;
     }
     return undefined;
   }

@@ -55,3 +55,19 @@ export function parsePath(pathname: string): ParsedPath {
   if (extra.length) return { type: 'other' };
   return { type: 'resource', path: { group, version, resource, name, subresource } };
 }
+
+const noQuery = new URLSearchParams();
+
+/**
+ * Path and query of a request target. A plain API path is taken as it is; anything a URL
+ * parser would rewrite (percent escapes, dot segments, backslashes) goes through one.
+ */
+export function splitRequestURL(target: string): { path: string; query: URLSearchParams } {
+  const q = target.indexOf('?');
+  const rawPath = q < 0 ? target : target.slice(0, q);
+  if (rawPath.startsWith('/') && !/[%\\]|\/\.|\/\/|#/.test(rawPath) && !target.includes('#')) {
+    return { path: rawPath, query: q < 0 ? noQuery : new URLSearchParams(target.slice(q + 1)) };
+  }
+  const url = new URL(target, 'http://localhost');
+  return { path: url.pathname, query: url.searchParams };
+}

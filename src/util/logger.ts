@@ -13,6 +13,8 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
   /** A logger that adds `fields` to every line. */
   child(fields: Record<string, unknown>): Logger;
+  /** Whether lines at `level` are written (to skip building fields on hot paths). */
+  enabled(level: LogLevel): boolean;
 }
 
 export interface LoggerOptions {
@@ -37,6 +39,7 @@ export function createLogger(base: Record<string, unknown> = {}, opts: LoggerOpt
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
     child: (fields) => createLogger({ ...base, ...fields }, opts),
+    enabled: (level) => order[level] >= min,
   };
 }
 

@@ -34,9 +34,13 @@ export function fieldElement(name: string): PathElement {
 
 /** `keys` in any order; the encoding sorts them, as structured-merge-diff does. */
 export function keyElement(keys: Record<string, unknown>): PathElement {
-  const sorted: Record<string, unknown> = {};
-  for (const k of Object.keys(keys).sort()) sorted[k] = keys[k];
-  return `k:${JSON.stringify(sorted)}`;
+  const names = Object.keys(keys);
+  // Most lists have one key (name, containerPort, type): no sort, no intermediate object.
+  if (names.length === 1) return `k:{${JSON.stringify(names[0])}:${JSON.stringify(keys[names[0]!])}}`;
+  return `k:{${names
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${JSON.stringify(keys[k])}`)
+    .join(',')}}`;
 }
 
 export function valueElement(value: unknown): PathElement {

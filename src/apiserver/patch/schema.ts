@@ -235,10 +235,13 @@ export function groupOf(apiVersion: string): string {
   return slash < 0 ? '' : apiVersion.slice(0, slash);
 }
 
+/** What an object the table says nothing about is: a struct with no declared fields (shared, never modified). */
+const inferredStruct: MapSchema = Object.freeze(struct()) as MapSchema;
+
 /** Schema of `value` when the table says nothing: objects are structs, arrays atomic. */
 export function inferred(value: unknown): Schema {
   if (Array.isArray(value)) return atomicList;
-  if (typeof value === 'object' && value !== null) return struct();
+  if (typeof value === 'object' && value !== null) return inferredStruct;
   return scalar;
 }
 

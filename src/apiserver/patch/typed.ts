@@ -173,42 +173,83 @@ export function compare(lhs: unknown, rhs: unknown, schema: Schema): Comparison 
  * the object holding the field, so callers can tell `metadata.name` from `spec.name`.
  */
 export function addedFieldsV1(value: unknown, schema: Schema, unowned?: (parent: Obj, pe: PathElement) => boolean): Obj {
-  const structured = (s: Schema, v: unknown) => (isMergedMap(s) && isPlainObject(v)) || (isMergedList(s) && Array.isArray(v));
-  // An implicit struct (a non-pointer Go struct) is never a member by itself, unless it is a leaf.
-  const memberOf = (s: Schema, v: unknown) => !(s as { implicit?: boolean }).implicit || !structured(s, v) || isEmptyValue(v);
-  // The encoded node for `v` at a path that is itself a member when `member`; undefined when
-  // neither the path nor anything below it is.
-  const node = (v: unknown, s: Schema, member: boolean): Obj | undefined => {
-    if (!(isMergedMap(s) && isPlainObject(v)) && !(isMergedList(s) && Array.isArray(v))) return member ? {} : undefined;
-    const kids: [PathElement, Obj][] = [];
-    if (isPlainObject(v)) {
-      for (const k of Object.keys(v)) {
-        const child = v[k];
-        if (child === undefined) continue;
-        const pe = fieldElement(k);
-        const cs = fieldSchema(s, k, child);
-        const enc = node(child, cs, memberOf(cs, child) && !(unowned?.(v, pe) ?? false));
-        if (enc) kids.push([pe, enc]);
-      }
-    } else {
-      const list = s as ListSchema;
-      const seen = new Set<PathElement>();
-      (v as unknown[]).forEach((item, i) => {
-        const pe = itemElement(list, item, i, '', true);
-        if (seen.has(pe)) return;
-        seen.add(pe);
-        const is = itemSchema(list, item);
-        const enc = node(item, is, memberOf(is, item));
-        if (enc) kids.push([pe, enc]);
-      });
+  return addedNode(value, schema, false, unowned) ?? {};
+}
+
+/** Whether a value is walked into (a merged map or list) rather than taken as one leaf. */
+function isStructured(s: Schema, v: unknown): boolean {
+  return (isMergedMap(s) && isPlainObject(v)) || (isMergedList(s) && Array.isArray(v));
+}
+
+/** An implicit struct (a non-pointer Go struct) is never a member by itself, unless it is a leaf. */
+function isMemberPath(s: Schema, v: unknown): boolean {
+  return !(s as { implicit?: boolean }).implicit || !isStructured(s, v) || isEmptyValue(v);
+}
+
+/** An object's keys in string order; insertion sort, as objects have a handful of keys. */
+function sortedKeys(o: Obj): string[] {
+  const keys = Object.keys(o);
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i]!;
+    let j = i - 1;
+    while (j >= 0 && keys[j]! > k) {
+      keys[j + 1] = keys[j]!;
+      j--;
     }
-    if (kids.length === 0) return member ? {} : undefined;
-    kids.sort((a, b) => compareElements(a[0], b[0]));
-    const out: Obj = member ? { '.': {} } : {};
-    for (const [pe, enc] of kids) out[pe] = enc;
-    return out;
-  };
-  return node(value, schema, false) ?? {};
+    keys[j + 1] = k;
+  }
+  return keys;
+}
+
+/**
+ * The encoded node for `v` at a path that is itself a member when `member`; undefined when
+ * neither the path nor anything below it is. Children come out in FieldsV1 order.
+ */
+function addedNode(v: unknown, s: Schema, member: boolean, unowned: ((parent: Obj, pe: PathElement) => boolean) | undefined): Obj | undefined {
+  if (!isStructured(s, v)) return member ? {} : undefined;
+  const out: Obj = member ? { '.': {} } : {};
+  let any = false;
+  if (isPlainObject(v)) {
+    // Field elements all share the "f:" prefix, so the names' own order is FieldsV1 order.
+    for (const k of sortedKeys(v)) {
+      const child = v[k];
+      if (child === undefined) continue;
+      const cs = fieldSchema(s, k, child);
+      const pe = fieldElement(k);
+      const enc = addedNode(child, cs, isMemberPath(cs, child) && !(unowned?.(v, pe) ?? false), unowned);
+      if (enc !== undefined) {
+        out[pe] = enc;
+        any = true;
+      }
+    }
+  } else {
+    const list = s as ListSchema;
+    const items = v as unknown[];
+    const elements: PathElement[] = [];
+    const byElement = new Map<PathElement, unknown>();
+    for (let i = 0; i < items.length; i++) {
+      const pe = itemElement(list, items[i], i, '', true);
+      if (byElement.has(pe)) continue;
+      byElement.set(pe, items[i]);
+      elements.push(pe);
+    }
+    // Keys or values of one kind sort as strings; indexes (and a mix, from items missing their
+    // key) need the element order proper.
+    const kind = elements[0]?.[0];
+    if (kind !== 'i' && elements.every((pe) => pe[0] === kind)) elements.sort();
+    else elements.sort(compareElements);
+    for (const pe of elements) {
+      const item = byElement.get(pe);
+      const is = itemSchema(list, item);
+      const enc = addedNode(item, is, isMemberPath(is, item), undefined);
+      if (enc !== undefined) {
+        out[pe] = enc;
+        any = true;
+      }
+    }
+  }
+  if (!any) return member ? {} : undefined;
+  return out;
 }
 
 function isEmptyValue(v: unknown): boolean {

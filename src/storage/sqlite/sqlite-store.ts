@@ -8,13 +8,18 @@
  *
  * Writes are group-committed: all writes that arrive while a flush is pending are applied in
  * order in one transaction, each checked exactly as if it ran alone, and every caller's promise
- * settles only after that transaction is durable. Watch events are fanned out in-process after
- * commit; a watch from an old revision first replays rows from the table.
+ * settles only after that transaction is durable. With FULL durability the commit itself only
+ * writes the WAL (synchronous=NORMAL) and the WAL is then fdatasync'ed on libuv's thread pool,
+ * so the event loop keeps serving while the disk flushes and the next transactions pile up
+ * behind it. A commit becomes visible (reads, lists, watch events, its caller's answer) only
+ * once it is durable: readers never see a write a power cut could still take back. A watch
+ * from an old revision first replays rows from the table.
  *
  * Exactly one process may open a database file: the in-memory revision counter and watch
  * fan-out assume no other writer, so the file is opened with an exclusive lock.
  */
 import Database from 'better-sqlite3';
+import { closeSync, fdatasync, openSync, statSync } from 'node:fs';
 import type { KeyValue, ListOptions, ListResult, Store, WatchEvent, Watcher, WatchOptions } from '../interface.js';
 import {
   AlreadyExistsError,
@@ -126,8 +131,21 @@ export class SqliteStore implements Store {
   /** applyWrites as one transaction, wrapped once rather than per flush. */
   private readonly applyBatch: Database.Transaction<(batch: PendingWrite[], outcomes: Outcome[]) => number>;
 
+  /** The newest durable revision: what reads, lists and watches see. */
   private rev: number;
+  /** The newest committed revision; ahead of `rev` while the WAL is being synced. */
+  private head: number;
   private compactRev: number;
+  /** FULL durability by an explicit fdatasync of the WAL (see the file comment). */
+  private readonly syncWal: boolean;
+  private readonly walPath: string;
+  private wal?: { fd: number; ino: number };
+  /** Committed batches waiting for the WAL sync that makes them durable, oldest first. */
+  private unsynced: { batch: PendingWrite[]; outcomes: Outcome[]; rev: number }[] = [];
+  private syncing = false;
+  /** Called once nothing is committed but not yet durable (close waits on this). */
+  private drained: (() => void)[] = [];
+  private failure?: Error;
   private queue: PendingWrite[] = [];
   private flushScheduled = false;
   private readonly watchers = new Set<SqliteWatch>();
@@ -142,6 +160,9 @@ export class SqliteStore implements Store {
     this.applyBatch = db.transaction((batch: PendingWrite[], outcomes: Outcome[]) => this.applyWrites(batch, outcomes));
     const seq = db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'kv_log'`).pluck().get() as number | undefined;
     this.rev = seq ?? 0;
+    this.head = this.rev;
+    this.syncWal = (opts.synchronous ?? 'FULL') === 'FULL';
+    this.walPath = `${opts.path}-wal`;
     this.compactRev = (this.stmt.getMeta.get('compact_rev') as number | undefined) ?? 0;
   }
 
@@ -155,7 +176,8 @@ export class SqliteStore implements Store {
     }
     try {
       db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
+      // FULL is kept by syncing the WAL ourselves after each commit, off the event loop.
+      db.pragma('synchronous = NORMAL');
       // The exclusive lock keeps a second process (a second API server) out of the file,
       // since revisions and watch fan-out live in this process's memory.
       db.pragma('locking_mode = EXCLUSIVE');
@@ -191,6 +213,9 @@ export class SqliteStore implements Store {
       a.name >= @lo AND (@hi IS NULL OR a.name < @hi) AND a.name > @after AND a.id <= @rev AND a.deleted = 0
       AND a.id = (SELECT MAX(b.id) FROM kv_log b WHERE b.name = a.name AND b.id <= @rev)`;
     return {
+      latestAt: db.prepare<[string, number], LogRow>(
+        'SELECT id, name, created, deleted, create_revision, prev_revision, value FROM kv_log WHERE name = ? AND id <= ? ORDER BY id DESC LIMIT 1',
+      ),
       latest: db.prepare<[string], LogRow>(
         'SELECT id, name, created, deleted, create_revision, prev_revision, value FROM kv_log WHERE name = ? ORDER BY id DESC LIMIT 1',
       ),
@@ -233,6 +258,7 @@ export class SqliteStore implements Store {
   }
 
   private enqueue(op: WriteOp): Promise<KeyValue> {
+    if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new UnavailableError('store is closed', op.key));
     return new Promise<KeyValue>((resolve, reject) => {
       this.queue.push({ op, resolve, reject });
@@ -250,7 +276,7 @@ export class SqliteStore implements Store {
    * returns the revision reached.
    */
   private applyWrites(batch: PendingWrite[], outcomes: Outcome[]): number {
-    let rev = this.rev;
+    let rev = this.head;
     for (const w of batch) {
       try {
         outcomes.push(this.apply(w.op, rev + 1));
@@ -324,8 +350,72 @@ export class SqliteStore implements Store {
       }
       return;
     }
-    this.rev = rev;
+    this.head = rev;
+    if (!this.syncWal) {
+      this.settle(batch, outcomes, rev);
+      return;
+    }
+    this.unsynced.push({ batch, outcomes, rev });
+    this.syncCommitted();
+  }
 
+  /** Makes every committed batch durable with one fdatasync of the WAL, then settles them in order. */
+  private syncCommitted(): void {
+    if (this.syncing) return;
+    if (this.unsynced.length === 0) {
+      for (const done of this.drained.splice(0)) done();
+      return;
+    }
+    const pending = this.unsynced;
+    this.unsynced = [];
+    let fd: number;
+    try {
+      fd = this.walFd();
+    } catch (err) {
+      this.failDurability(pending, err as Error);
+      return;
+    }
+    this.syncing = true;
+    fdatasync(fd, (err) => {
+      this.syncing = false;
+      if (err) {
+        this.failDurability(pending, err);
+        return;
+      }
+      for (const p of pending) this.settle(p.batch, p.outcomes, p.rev);
+      this.syncCommitted();
+    });
+  }
+
+  /**
+   * The WAL's descriptor. SQLite keeps one WAL file for the life of the connection and resets
+   * it in place after a checkpoint; the inode check guards against it being replaced anyway.
+   */
+  private walFd(): number {
+    const ino = statSync(this.walPath).ino;
+    if (this.wal?.ino !== ino) {
+      if (this.wal) closeSync(this.wal.fd);
+      this.wal = undefined;
+      this.wal = { fd: openSync(this.walPath, 'r'), ino };
+    }
+    return this.wal.fd;
+  }
+
+  /**
+   * A failed sync leaves committed writes of unknown durability: none of them is acknowledged
+   * and the store stops taking requests, as a disk that loses writes can't be trusted further.
+   */
+  private failDurability(pending: { batch: PendingWrite[] }[], err: Error): void {
+    this.failure ??= new UnavailableError(`sqlite WAL sync failed: ${err.message}`, '', { cause: err });
+    this.log.error('WAL sync failed; the store refuses further requests', { error: err });
+    for (const p of [...pending, ...this.unsynced]) for (const w of p.batch) w.reject(this.failure);
+    this.unsynced = [];
+    for (const done of this.drained.splice(0)) done();
+  }
+
+  /** Publishes a durable batch: its revision becomes readable, callers get answers, watchers events. */
+  private settle(batch: PendingWrite[], outcomes: Outcome[], rev: number): void {
+    this.rev = rev;
     const events: WatchEvent[] = [];
     batch.forEach((w, i) => {
       const out = outcomes[i]!;
@@ -343,7 +433,7 @@ export class SqliteStore implements Store {
 
   async get(key: string): Promise<KeyValue | undefined> {
     this.assertOpen(key);
-    const row = this.stmt.latest.get(key);
+    const row = this.stmt.latestAt.get(key, this.rev);
     return row && !row.deleted ? toKv(row) : undefined;
   }
 
@@ -525,14 +615,18 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    // Writes already accepted still commit.
+    // Writes already accepted still commit, and become durable before the file closes.
     while (this.queue.length > 0) this.flush();
+    if (this.syncing || this.unsynced.length > 0) await new Promise<void>((r) => this.drained.push(r));
     await this.compacting;
     for (const w of this.watchers) this.closeWatch(w);
     this.db.close();
+    if (this.wal) closeSync(this.wal.fd);
+    this.wal = undefined;
   }
 
   private assertOpen(key: string): void {
+    if (this.failure) throw this.failure;
     if (this.closed) throw new UnavailableError('store is closed', key);
   }
 }
