@@ -32,8 +32,53 @@ export interface FieldCheck {
 export function checkFields(apiVersion: string, kind: string, obj: unknown): FieldCheck {
   const out: FieldCheck = { unknown: [], typeErrors: [] };
   const root = modelForKind(apiVersion, kind);
-  if (root) checkValue({ t: 'object', model: root.model }, obj, '', root, out);
+  if (!root) return out;
+  const ft: FieldType = { t: 'object', model: root.model };
+  // Nearly every body is fine: a walk that builds no paths answers that; only a body with
+  // something to report is walked again to say where.
+  if (!isClean(ft, obj)) checkValue(ft, obj, '', root, out);
   return out;
+}
+
+/** Whether `v` has no unknown field and no type error under `ft` (checkValue's rules, without paths). */
+function isClean(ft: FieldType, v: unknown): boolean {
+  if (v === null || v === undefined) return true;
+  switch (ft.t) {
+    case 'string':
+    case 'time':
+      return typeof v === 'string';
+    case 'integer':
+      return typeof v === 'number' && Number.isInteger(v);
+    case 'intOrString':
+      return (typeof v === 'number' && Number.isInteger(v)) || typeof v === 'string';
+    case 'number':
+      return typeof v === 'number';
+    case 'quantity':
+      return typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+    case 'boolean':
+      return typeof v === 'boolean';
+    case 'any':
+      return true;
+    case 'array': {
+      if (!Array.isArray(v)) return false;
+      for (let i = 0; i < v.length; i++) if (!isClean(ft.items, v[i])) return false;
+      return true;
+    }
+    case 'map': {
+      if (!isObject(v)) return false;
+      for (const key of Object.keys(v)) if (!isClean(ft.values, v[key])) return false;
+      return true;
+    }
+    case 'object': {
+      if (!isObject(v)) return false;
+      const c = compiledModel(ft.model)!;
+      for (const key of Object.keys(v)) {
+        const child = c.fields.get(key);
+        if (child === undefined || !isClean(child, v[key])) return false;
+      }
+      return true;
+    }
+  }
 }
 
 /** JSON paths (".spec.containers[0].imagee") of the fields in `obj` its kind's schema does not know. */

@@ -85,6 +85,22 @@ describe('EventRecorder against a control plane', { concurrency: false }, () => 
     assert.deepEqual(after.map((e) => e.count).sort(), [1, 3]);
   });
 
+  it('combines similar events and stops at 25 per object, as client-go does', async () => {
+    const clock = new FakeClock(Date.parse('2024-05-01T10:00:00Z'));
+    const rec = recorder(clock);
+    const cm = await client.create<KubeObject>(configmaps, 'ev', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'busy' } });
+    for (let i = 0; i < 40; i++) rec.event(cm, 'Normal', 'SuccessfulCreate', `Created pod: p-${i}`);
+    await rec.flush();
+    const events = await eventsAbout(cm, 'ev');
+    const single = events.filter((e) => !e.message.startsWith('(combined'));
+    assert.deepEqual(single.map((e) => e.message).sort(), Array.from({ length: 9 }, (_, i) => `Created pod: p-${i}`).sort());
+    const combined = events.filter((e) => e.message.startsWith('(combined'));
+    assert.equal(combined.length, 1);
+    // 25 writes in all: 9 single Events, then one combined Event written once and counted up 15 times.
+    assert.equal(combined[0]!.count, 16);
+    assert.equal(combined[0]!.message, '(combined from similar events): Created pod: p-24');
+  });
+
   it('puts events about cluster-scoped objects in default', async () => {
     const rec = recorder(new FakeClock());
     const ns = await client.get(namespaces, undefined, 'ev');

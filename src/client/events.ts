@@ -1,13 +1,17 @@
 /**
  * Records core/v1 Events about objects, the way client-go's event broadcaster does: the
- * caller never waits and never sees an error (events are advisory; a failure is logged),
- * and a repeat of the same event within ten minutes bumps the count of the Event already
- * written instead of writing another one, so a crash-looping thing does not flood the store.
+ * caller never waits and never sees an error (events are advisory; a failure is logged).
+ * What gets written is decided by client-go's correlator (see event-correlator.ts): a repeat
+ * of the same event within ten minutes bumps the count of the Event already written, similar
+ * events beyond ten are combined into one, and a source writes at most 25 events about one
+ * object at once (then one per 5 minutes), so neither a crash-looping thing nor a ReplicaSet
+ * creating hundreds of pods floods the store.
  */
 import { ApiError } from '../api/errors.js';
 import type { KubeObject } from '../api/object.js';
 import { realClock, rfc3339, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
+import { EventCorrelator } from './event-correlator.js';
 import type { KubeClient, ResourceRef } from './interfaces.js';
 
 export const eventsResource: ResourceRef = { group: '', version: 'v1', plural: 'events', kind: 'Event', namespaced: true };
@@ -34,6 +38,7 @@ interface Written {
   name: string;
   count: number;
   lastAt: number;
+  message: string;
 }
 
 /** Event writes in flight at once; repeats of one event still go one after another. */
@@ -47,6 +52,7 @@ export class EventRecorder {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly recent = new Map<string, Written>();
+  private readonly correlator: EventCorrelator;
   /** Per aggregation key, the last write queued: a repeat never races the create it aggregates into. */
   private readonly chains = new Map<string, Promise<void>>();
   private readonly waiting: (() => void)[] = [];
@@ -59,6 +65,7 @@ export class EventRecorder {
   constructor(private readonly opts: EventRecorderOptions) {
     this.clock = opts.clock ?? realClock;
     this.log = (opts.logger ?? silentLogger).child({ eventRecorder: opts.component });
+    this.correlator = new EventCorrelator(`${opts.component}|${opts.host ?? ''}`);
   }
 
   /** Records an event about obj in the background. */
@@ -76,15 +83,21 @@ export class EventRecorder {
       return;
     }
     const at = this.clock.now();
+    const correlated = this.correlator.correlate(obj, type, reason, message, at);
+    if (!correlated.write) {
+      this.log.debug('event dropped by the spam filter', { reason, object: `${obj.metadata.namespace ?? ''}/${obj.metadata.name}` });
+      return;
+    }
     const seq = this.seq++;
-    const key = this.keyOf(obj, type, reason, message);
+    const key = correlated.key;
+    const text = correlated.message;
     this.pending++;
     const prev = this.chains.get(key) ?? Promise.resolve();
     const next = prev
       .then(() => this.slot())
       .then(async (release) => {
         try {
-          await this.write(key, obj, type, reason, message, at, seq);
+          await this.write(key, obj, type, reason, text, at, seq);
         } finally {
           release();
           this.pending--;
@@ -113,11 +126,6 @@ export class EventRecorder {
     if (this.pending) this.log.warn('events still pending at close were dropped', { count: this.pending });
   }
 
-  private keyOf(obj: KubeObject, type: EventType, reason: string, message: string): string {
-    const meta = obj.metadata;
-    return JSON.stringify([meta.uid ?? `${meta.namespace}/${meta.name}`, type, reason, message, this.opts.component, this.opts.host ?? '']);
-  }
-
   /** Waits for one of the in-flight slots; the returned function gives it back. */
   private async slot(): Promise<() => void> {
     if (this.inFlight >= maxInFlight) await new Promise<void>((resolve) => this.waiting.push(resolve));
@@ -137,9 +145,13 @@ export class EventRecorder {
     try {
       if (prior && at - prior.lastAt <= aggregationWindowMs) {
         try {
-          await client.patch(eventsResource, prior.namespace, prior.name, 'merge', { count: prior.count + 1, lastTimestamp: now });
+          // A combined event carries the latest of the messages it stands for.
+          const patch: Record<string, unknown> = { count: prior.count + 1, lastTimestamp: now };
+          if (message !== prior.message) patch.message = message;
+          await client.patch(eventsResource, prior.namespace, prior.name, 'merge', patch);
           prior.count++;
           prior.lastAt = at;
+          prior.message = message;
           return;
         } catch (err) {
           // The Event expired or was deleted: write a fresh one below.
@@ -172,7 +184,7 @@ export class EventRecorder {
         count: 1,
       });
       this.recent.delete(key);
-      this.recent.set(key, { namespace, name, count: 1, lastAt: at });
+      this.recent.set(key, { namespace, name, count: 1, lastAt: at, message });
       if (this.recent.size > maxRemembered) this.recent.delete(this.recent.keys().next().value!);
     } catch (err) {
       this.log.warn('writing event failed', { err, reason, object: `${meta.namespace ?? ''}/${meta.name}` });

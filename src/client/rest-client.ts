@@ -1,7 +1,13 @@
 /**
  * KubeClient over HTTPS (or plain HTTP on the API server's unix socket, for components in its
- * own process): JSON bodies, bearer token, one keep-alive agent. Errors come back as ApiError
+ * own process): JSON bodies, bearer token, keep-alive connections. Errors come back as ApiError
  * rebuilt from the server's Status; watches are streaming GETs of JSON lines.
+ *
+ * Requests share a bounded pool of keep-alive connections (`maxConnections`), and wait for a
+ * free one rather than open more: a busy Node server accepts one new connection per turn of
+ * its event loop, so a burst that opened hundreds of connections would wait seconds for the
+ * accepts (and overflow the listen backlog), while requests on open connections are read at
+ * once. Watches hold their connection for as long as they run, so they have a pool of their own.
  */
 import https from 'node:https';
 import http from 'node:http';
@@ -41,6 +47,8 @@ export interface RestClientOptions {
    * what keeps others out) and `server` only supplies the path prefix.
    */
   socketPath?: string;
+  /** Connections for requests other than watches (default 64); more requests wait for one. */
+  maxConnections?: number;
 }
 
 export const patchContentTypes: Record<PatchType, string> = {
@@ -146,6 +154,7 @@ export class LineSplitter {
 
 export class RestClient implements KubeClient {
   private readonly agent: http.Agent;
+  private readonly watchAgent: http.Agent;
   private readonly transport: typeof http | typeof https;
   private readonly base: URL;
   private readonly log: Logger;
@@ -164,12 +173,17 @@ export class RestClient implements KubeClient {
   constructor(private readonly opts: RestClientOptions) {
     this.base = new URL(opts.server);
     if (this.base.protocol !== 'https:') throw new Error(`RestClient: server must be https, got ${opts.server}`);
+    const maxSockets = Math.max(1, opts.maxConnections ?? 64);
+    // Idle connections are kept (up to the pool size) for the next burst; the server times them out.
+    const pooled = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets };
     if (opts.socketPath) {
       this.transport = http;
-      this.agent = new http.Agent({ keepAlive: true });
+      this.agent = new http.Agent(pooled);
+      this.watchAgent = new http.Agent({ keepAlive: true });
     } else {
       this.transport = https;
-      this.agent = new https.Agent({ keepAlive: true, ca: opts.caCert });
+      this.agent = new https.Agent({ ...pooled, ca: opts.caCert });
+      this.watchAgent = new https.Agent({ keepAlive: true, ca: opts.caCert });
     }
     this.log = opts.logger ?? silentLogger;
     this.userAgent = opts.userAgent ?? 'peapod-client/v0.1.0';
@@ -267,7 +281,7 @@ export class RestClient implements KubeClient {
       return { close() {} };
     }
     this.watches.add(handle);
-    const req = this.transport.request(this.requestOptions('GET', path), (resp: IncomingMessage) => {
+    const req = this.transport.request(this.requestOptions('GET', path, this.watchAgent), (resp: IncomingMessage) => {
       if (resp.statusCode !== 200) {
         readBody(resp).then(
           (text) => finish(errorFromResponse(resp.statusCode ?? 0, text)),
@@ -313,6 +327,7 @@ export class RestClient implements KubeClient {
     this.closed = true;
     for (const w of [...this.watches]) w.close();
     this.agent.destroy();
+    this.watchAgent.destroy();
   }
 
   /**
@@ -372,7 +387,7 @@ export class RestClient implements KubeClient {
     return { fieldManager: opts.fieldManager ?? this.fieldManager, dryRun: opts.dryRun ? 'All' : undefined };
   }
 
-  private requestOptions(method: string, path: string): https.RequestOptions & { headers: Record<string, string> } {
+  private requestOptions(method: string, path: string, agent: http.Agent = this.agent): https.RequestOptions & { headers: Record<string, string> } {
     const headers = {
       Authorization: `Bearer ${this.opts.token}`,
       Accept: 'application/json',
@@ -380,7 +395,7 @@ export class RestClient implements KubeClient {
     };
     const fullPath = this.base.pathname.replace(/\/$/, '') + path;
     if (this.opts.socketPath) {
-      return { protocol: 'http:', socketPath: this.opts.socketPath, method, path: fullPath, agent: this.agent, headers };
+      return { protocol: 'http:', socketPath: this.opts.socketPath, method, path: fullPath, agent, headers };
     }
     return {
       protocol: 'https:',
@@ -388,7 +403,7 @@ export class RestClient implements KubeClient {
       port: this.base.port || 443,
       method,
       path: fullPath,
-      agent: this.agent,
+      agent,
       ca: this.opts.caCert,
       headers,
     };

@@ -14,7 +14,16 @@ export const realClock: Clock = {
   },
 };
 
+let lastSecond = NaN;
+let lastText = '';
+
 /** RFC 3339 with second precision, the way Kubernetes writes metav1.Time. */
 export function rfc3339(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  // Every write stamps the current second, many times over; format each second once.
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastText = new Date(second * 1000).toISOString().replace('.000Z', 'Z');
+    lastSecond = second;
+  }
+  return lastText;
 }

@@ -99,7 +99,15 @@ export class GarbageCollector {
     }
     const fin = obj.metadata.finalizers ?? [];
     if (obj.metadata.deletionTimestamp && (fin.includes(orphanFinalizer) || fin.includes(foregroundFinalizer))) this.queue.add(uid);
-    if (owners.length && (!before || before.owners.length !== owners.length)) this.queue.add(uid);
+    const oldOwners = before?.owners ?? [];
+    if (!sameOwners(oldOwners, owners)) {
+      // As Kubernetes' graph builder: an owner the graph has not seen may be gone, so the object
+      // is checked (with a live read); one whose owners are all known waits for their deletion,
+      // which enqueues it. Every pod a ReplicaSet makes thus costs the collector no request.
+      if (owners.some((o) => !this.nodes.has(o.uid))) this.queue.add(uid);
+      // An owner waiting in the foreground for its dependents may have just lost its last one.
+      for (const o of oldOwners) if (!owners.some((r) => r.uid === o.uid) && this.nodes.has(o.uid)) this.queue.add(o.uid);
+    }
   }
 
   /** Reads the object fresh and does what its state asks; true means "look again later". */
@@ -189,6 +197,10 @@ export class GarbageCollector {
       throw err;
     }
   }
+}
+
+function sameOwners(a: readonly OwnerReference[], b: readonly OwnerReference[]): boolean {
+  return a.length === b.length && a.every((r, i) => r.uid === b[i]!.uid);
 }
 
 /** 404 (already gone) and a uid precondition failure (replaced by a namesake) are done, not errors. */
