@@ -10,6 +10,7 @@ import type { ResourceType } from '../api/resource.js';
 import { apiVersionOf } from '../api/resource.js';
 import type { KubeObject } from '../api/object.js';
 import { clone, isPlainObject } from '../api/object.js';
+import { jsonEqual } from './patch/json-patch.js';
 import {
   ApiError,
   alreadyExists,
@@ -326,7 +327,7 @@ export class ObjectRegistry {
         );
       }
       const next = await this.prepareForUpdate(rt, old, desired, name, opts);
-      if (specOfWhole(next) === specOfWhole(old)) return old; // a no-op write keeps its resourceVersion
+      if (sameContent(next, old)) return old; // a no-op write keeps its resourceVersion
       if (opts.dryRun) return next;
       try {
         const kv = await this.store.update(key, this.encode(next), cur.modRevision);
@@ -493,7 +494,7 @@ export class ObjectRegistry {
       if (!m.deletionTimestamp) m.deletionTimestamp = this.now();
       if (m.deletionGracePeriodSeconds === undefined) m.deletionGracePeriodSeconds = 0;
       if (rt.plural === 'namespaces') next.status = { ...(next.status ?? {}), phase: 'Terminating' };
-      if (specOfWhole(next) === specOfWhole(old)) return old;
+      if (sameContent(next, old)) return old;
       if (opts.dryRun) return next;
       try {
         return this.decode(await this.store.update(key, this.encode(next), cur.modRevision));
@@ -629,9 +630,21 @@ function isGracefulPod(rt: ResourceType, obj: KubeObject): boolean {
   return rt.plural === 'pods' && (obj.metadata.deletionGracePeriodSeconds ?? 0) > 0;
 }
 
-function specOfWhole(obj: KubeObject): string {
-  const { resourceVersion: _rv, managedFields: _mf, ...meta } = obj.metadata;
-  return JSON.stringify({ ...obj, metadata: meta });
+/**
+ * Whether storing `next` over `old` would change nothing but resourceVersion and managedFields
+ * (a no-op write, which Kubernetes doesn't store). Semantic JSON equality; undefined members
+ * count as absent.
+ */
+function sameContent(next: KubeObject, old: KubeObject): boolean {
+  const same = (a: Record<string, unknown>, b: Record<string, unknown>, skip: (k: string) => boolean) => {
+    for (const k of Object.keys(a)) if (!skip(k) && !jsonEqual(a[k], b[k])) return false;
+    for (const k of Object.keys(b)) if (!skip(k) && !(k in a) && b[k] !== undefined) return false;
+    return true;
+  };
+  return (
+    same(next, old, (k) => k === 'metadata') &&
+    same(next.metadata, old.metadata, (k) => k === 'resourceVersion' || k === 'managedFields')
+  );
 }
 
 const metadataPrefix = '{"metadata":{';

@@ -815,7 +815,8 @@ export class APIServer {
         pod.status.conditions = conds;
         return pod;
       },
-      { ...opts, subresource: 'binding' },
+      // Kubernetes assigns pods straight in storage: a binding leaves managedFields alone.
+      { ...opts, fieldManager: undefined, subresource: 'binding' },
     );
     this.send(ctx.res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 } satisfies Status);
   }
