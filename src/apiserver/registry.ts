@@ -294,8 +294,10 @@ export class ObjectRegistry {
 
   /**
    * Read-modify-write of one object. `mutate` gets a private copy of the current object and
-   * returns the desired one; a conflict with a concurrent writer retries with fresh state
-   * unless the desired object pinned a resourceVersion (then the caller gets 409).
+   * returns the desired one (with `replaces`, the caller promises to only read the object it
+   * gets and to return a new one, and no copy is made); a conflict with a concurrent writer
+   * retries with fresh state unless the desired object pinned a resourceVersion (then the
+   * caller gets 409).
    * `subresource` "status" keeps everything but status; without it, status is kept for
    * kinds with a status subresource.
    */
@@ -304,7 +306,7 @@ export class ObjectRegistry {
     ns: string | undefined,
     name: string,
     mutate: (current: KubeObject) => KubeObject | Promise<KubeObject>,
-    opts: WriteOptions & { subresource?: string; createIfMissing?: (name: string) => Promise<KubeObject> } = {},
+    opts: WriteOptions & { subresource?: string; replaces?: boolean; createIfMissing?: (name: string) => Promise<KubeObject> } = {},
   ): Promise<KubeObject> {
     const key = this.key(rt, ns, name);
     for (let attempt = 0; ; attempt++) {
@@ -313,8 +315,10 @@ export class ObjectRegistry {
         if (opts.createIfMissing) return opts.createIfMissing(name);
         throw notFound(rt.plural, name, rt.group || undefined);
       }
+      // `old` is this call's own parse: later steps may share parts of it with `next`.
       const old = this.decode(cur);
-      const desired = await mutate(clone(old));
+      const desired = await mutate(opts.replaces ? old : clone(old));
+      if (desired === old) throw new Error('registry.update: a replacing mutate returned the current object itself');
       if (!isPlainObject(desired)) throw badRequest('the request body must be a JSON object');
       if (!isPlainObject(desired.metadata)) desired.metadata = {};
       const pinned = desired.metadata.resourceVersion;
@@ -376,7 +380,8 @@ export class ObjectRegistry {
     }
     let next: KubeObject;
     if (opts.subresource === 'status') {
-      next = clone(old);
+      // Everything but status (and metadata, copied) stays as stored: shared with `old`, not copied.
+      next = { ...old, metadata: { ...old.metadata } };
       next.status = desired.status;
       if (rt.statusCarriesAnnotations) {
         if (desired.metadata.annotations === undefined) delete next.metadata.annotations;

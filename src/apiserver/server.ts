@@ -629,7 +629,7 @@ export class APIServer {
     const opts = this.writeOptions(ctx);
     const body = await this.readObject(ctx.req);
     this.checkFields(ctx, rt, body, opts.fieldValidation);
-    const obj = await this.registry.update(rt, ns, name, () => clone(body), { ...opts, subresource });
+    const obj = await this.registry.update(rt, ns, name, () => clone(body), { ...opts, subresource, replaces: true });
     this.send(ctx.res, 200, obj);
   }
 
