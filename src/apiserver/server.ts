@@ -73,6 +73,8 @@ export interface APIServerOptions {
    * TLS adds nothing there. Requests on it still need a bearer token.
    */
   socketPath?: string;
+  /** Bytes a watch may have waiting for a client that doesn't read before it is closed (default 16 MiB). */
+  watchBacklogBytes?: number;
 }
 
 interface RequestCtx {
@@ -533,8 +535,17 @@ export class APIServer {
       }
       return JSON.stringify({ type, object: out }) + '\n';
     };
+    let live = false;
     const write = (type: string, obj: KubeObject) => {
       if (closed) return;
+      // A client that stops reading must not make the server buffer without bound: like
+      // kube-apiserver's cache watchers, it is cut off and resumes from the last version it
+      // got. (The initial burst of a list-watch is exempt: it is bounded by the list.)
+      if (live && res.writableLength > (this.opts.watchBacklogBytes ?? defaultWatchBacklogBytes)) {
+        this.log.warn('closing a watch whose client is not reading', { resource: rt.plural, backlogBytes: res.writableLength, resourceVersion: lastRV });
+        stop();
+        return;
+      }
       if (obj.metadata?.resourceVersion) lastRV = obj.metadata.resourceVersion;
       res.write(encode(type, obj));
     };
@@ -571,6 +582,7 @@ export class APIServer {
       );
       if (closed) watcher.close();
       else cleanups.push(() => watcher.close());
+      live = true;
     } catch (err) {
       const e = asApiError(err);
       write('ERROR', e.toStatus() as unknown as KubeObject);
@@ -832,6 +844,9 @@ export class APIServer {
 }
 
 // ---------------------------------------------------------------- helpers
+
+/** Bytes a watch may have waiting for its client before the server gives up on the client. */
+const defaultWatchBacklogBytes = 16 * 1024 * 1024;
 
 /** Removes a socket file a previous server left behind; anything else at the path is an error. */
 function removeStaleSocket(path: string): void {

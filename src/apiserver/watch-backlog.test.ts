@@ -1,0 +1,59 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { allResourceTypes } from '../api/registry.js';
+import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
+import { silentLogger } from '../util/logger.js';
+import { APIServer } from './server.js';
+
+test('a watch whose client stops reading is closed once its backlog passes the limit, not buffered without bound', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'peapod-backlog-'));
+  const store = SqliteStore.open({ path: join(dir, 'state.db'), synchronous: 'NORMAL' });
+  const server = new APIServer({ store, types: allResourceTypes, logger: silentLogger, watchBacklogBytes: 64 * 1024 });
+  t.after(async () => {
+    await server.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const ns = server.resourceType('', 'v1', 'namespaces')!;
+  const cms = server.resourceType('', 'v1', 'configmaps')!;
+  await server.registry.create(ns, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
+  const { port } = await server.listen();
+  const rv = String(await store.currentRevision());
+
+  const sock = connect(port, '127.0.0.1');
+  t.after(() => sock.destroy());
+  await new Promise<void>((resolve, reject) => sock.once('connect', resolve).once('error', reject));
+  sock.write(`GET /api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${rv} HTTP/1.1\r\nHost: x\r\n\r\n`);
+  sock.pause(); // a client that never reads
+
+  // Far more than the limit plus what the kernel's socket buffers can hold.
+  const value = 'x'.repeat(256 * 1024);
+  const total = 120;
+  for (let i = 0; i < total; i++) {
+    await server.registry.create(cms, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` }, data: { v: value } });
+  }
+
+  // Reading again: the stream ends (the server gave up on it) before all the events.
+  let text = '';
+  sock.setEncoding('utf8');
+  sock.on('data', (d: string) => (text += d));
+  sock.resume();
+  let deadline: NodeJS.Timeout | undefined;
+  const ended = await new Promise<boolean>((resolve) => {
+    const check = () => (text.endsWith('\r\n0\r\n\r\n') ? resolve(true) : undefined);
+    sock.on('data', check);
+    sock.once('end', () => resolve(true));
+    sock.once('close', () => resolve(true));
+    deadline = setTimeout(() => resolve(false), 20_000);
+    check();
+  });
+  clearTimeout(deadline);
+  assert.ok(ended, 'the server kept the watch of a client that did not read open');
+  const events = (text.match(/"type":"ADDED"/g) ?? []).length;
+  assert.ok(text.startsWith('HTTP/1.1 200'), text.slice(0, 100));
+  assert.ok(events > 0 && events < total, `the watch delivered ${events} of ${total} events before it was closed`);
+});
