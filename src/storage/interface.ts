@@ -94,7 +94,11 @@ export interface Store {
    */
   delete(key: string, expectedModRevision?: number): Promise<KeyValue>;
 
-  /** Events under prefix; see WatchOptions. The handler is called synchronously in order. */
+  /**
+   * Events under prefix; see WatchOptions. The handler is called synchronously in order.
+   * Live events reach every watcher of a prefix as the same WatchEvent and KeyValue objects
+   * (the API server decodes each once for all its watchers), so handlers must not modify them.
+   */
   watch(prefix: string, handler: (ev: WatchEvent) => void, opts?: WatchOptions): Promise<Watcher>;
 
   /** The newest revision written. */
