@@ -120,17 +120,24 @@ export class ObjectRegistry {
     return this.keyPrefix(rt, rt.namespaced ? namespace : undefined) + name;
   }
 
-  private readonly shared = new WeakMap<KeyValue, KubeObject>();
+  /**
+   * Recently decoded versions by "revision key": a store may hand each watcher its own copy of
+   * an event (etcd sends one per watch), and a version is the same object whoever asks.
+   */
+  private readonly shared = new Map<string, KubeObject>();
 
   /**
-   * decode() for watch fan-out: one object per KeyValue, shared by every watcher that gets
-   * the event, with its wire form attached (rawJSONOf). Callers must not change it.
+   * decode() for watch fan-out: one object per stored version, shared by every watcher that
+   * gets the event, with its wire form attached (rawJSONOf). Callers must not change it.
    */
   decodeShared(kv: KeyValue): KubeObject {
-    let obj = this.shared.get(kv);
+    const id = `${kv.modRevision}\u0000${kv.key}`;
+    let obj = this.shared.get(id);
     if (!obj) {
       obj = withRawJSON(this.decode(kv), this.rawJSON(kv));
-      this.shared.set(kv, obj);
+      // Watchers get an event within the same turn or close to it: a short memory is enough.
+      if (this.shared.size >= 512) this.shared.delete(this.shared.keys().next().value!);
+      this.shared.set(id, obj);
     }
     return obj;
   }
