@@ -1,7 +1,10 @@
 /**
- * Runs `peapod sim` as its own process for the scheduling benchmark, so that the simulated
- * nodes' CPU and memory are not counted as the server's. stop() ends exactly the process it
- * started; it leaves nothing on disk (the kubeconfig belongs to the server's data dir).
+ * Runs the parts of the cluster other than the API server as their own processes for the
+ * scheduling benchmark, like a real cluster does: `peapod sim` (the simulated nodes), and,
+ * unless the benchmark runs them inside the server, `peapod controller-manager` and
+ * `peapod scheduler`. Their CPU and memory are thus measured apart from the server's, and
+ * they run on the cores the server's event loop does not use. stop() ends exactly the
+ * process it started; nothing is left on disk (the kubeconfig belongs to the server's data dir).
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -10,7 +13,6 @@ import { stopper } from './server-process.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
 const peapodBin = join(repoRoot, 'bin/peapod.js');
-const RUNNING_LINE = /peapod sim running/;
 
 export interface SimProcessOptions {
   kubeconfig: string;
@@ -21,7 +23,9 @@ export interface SimProcessOptions {
   heartbeatInterval?: string;
 }
 
-export interface SimProcess {
+export interface PeapodProcess {
+  /** What runs, e.g. "sim" or "scheduler". */
+  what: string;
   pid: number;
   /** Current and peak resident set size, in bytes. */
   memory(): { rss: number; peak: number };
@@ -34,11 +38,25 @@ export interface SimProcess {
   stop(): Promise<string>;
 }
 
+export type SimProcess = PeapodProcess;
+
 /** Starts the sim and resolves once it says every node is registered. */
-export async function startSimProcess(opts: SimProcessOptions, timeoutMs = 180_000): Promise<SimProcess> {
-  const args = [peapodBin, 'sim', '--kubeconfig', opts.kubeconfig, '--nodes', String(opts.nodes), '--prefix', opts.prefix];
+export function startSimProcess(opts: SimProcessOptions, timeoutMs = 180_000): Promise<SimProcess> {
+  const args = ['sim', '--kubeconfig', opts.kubeconfig, '--nodes', String(opts.nodes), '--prefix', opts.prefix];
   if (opts.heartbeatInterval !== undefined) args.push('--heartbeat-interval', opts.heartbeatInterval);
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  return startPeapodProcess('sim', args, /peapod sim running/, 'register its nodes', timeoutMs);
+}
+
+/**
+ * Starts `peapod controller-manager` or `peapod scheduler` against the kubeconfig, with their
+ * default leader election (as in a cluster), and resolves once the process says it runs.
+ */
+export function startComponentProcess(what: 'controller-manager' | 'scheduler', kubeconfig: string, timeoutMs = 60_000): Promise<PeapodProcess> {
+  return startPeapodProcess(what, [what, '--kubeconfig', kubeconfig], new RegExp(`peapod ${what} running`), 'start', timeoutMs);
+}
+
+async function startPeapodProcess(what: string, args: string[], ready: RegExp, doing: string, timeoutMs: number): Promise<PeapodProcess> {
+  const child = spawn(process.execPath, [peapodBin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   let partial = '';
@@ -59,9 +77,9 @@ export async function startSimProcess(opts: SimProcessOptions, timeoutMs = 180_0
 
   try {
     await new Promise<void>((resolveUp, reject) => {
-      const timer = setTimeout(() => reject(new Error(`peapod sim did not register its nodes within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(() => reject(new Error(`peapod ${what} did not ${doing} within ${timeoutMs} ms`)), timeoutMs);
       const check = () => {
-        if (!RUNNING_LINE.test(out)) return;
+        if (!ready.test(out)) return;
         clearTimeout(timer);
         child.stdout.off('data', check);
         resolveUp();
@@ -69,15 +87,16 @@ export async function startSimProcess(opts: SimProcessOptions, timeoutMs = 180_0
       child.stdout.on('data', check);
       child.once('exit', (code, sig) => {
         clearTimeout(timer);
-        reject(new Error(`peapod sim exited (${code ?? sig}) before its nodes were up`));
+        reject(new Error(`peapod ${what} exited (${code ?? sig}) before it was up`));
       });
     });
   } catch (e) {
     const tail = err.slice(-3000);
     await stop();
-    throw new Error(`${(e as Error).message}\n--- sim stderr (tail) ---\n${tail}`, { cause: e });
+    throw new Error(`${(e as Error).message}\n--- ${what} stderr (tail) ---\n${tail}`, { cause: e });
   }
   return {
+    what,
     pid: child.pid!,
     memory: () => procMemory(child.pid!),
     cpuMs: () => procCpuMs(child.pid!),

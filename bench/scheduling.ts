@@ -1,7 +1,9 @@
 /**
- * The scheduling benchmark (issue 3): a `peapod server` (SQLite, with its in-process controller
- * manager and scheduler), a separate `peapod sim` process with 1,000 simulated nodes, and
- * 10,000 pods, half made by Deployments and half POSTed as bare pods:
+ * The scheduling benchmark (issue 3): a `peapod server` (SQLite), `peapod controller-manager`
+ * and `peapod scheduler` as processes of their own, as in a cluster (or, with
+ * BENCH_SIM_COMPONENTS=server, inside the server, as `peapod server` runs them by default),
+ * a separate `peapod sim` process with 1,000 simulated nodes, and 10,000 pods, half made by
+ * Deployments and half POSTed as bare pods:
  *
  *   1. Deployments: 50 Deployments × 100 replicas, all POSTed at once; the ReplicaSet controller
  *      creates the pods, the scheduler binds them, the sim runs them. Startup is measured from
@@ -13,12 +15,15 @@
  * (status.phase) per pod. Scheduling throughput is pods bound per second from the first bind
  * to the last, per set. A side loop GETs a namespace and LISTs nodes (limit=100) every 100 ms
  * over its own connection, for the API latency a user sees meanwhile. The server's VmRSS is
- * sampled every 500 ms and its VmHWM read at the end. Server, sim and this process's CPU are
- * measured apart (the sim's on its own process, as the brief asks).
+ * sampled every 500 ms and its VmHWM read at the end. The CPU and peak RSS of the server, the
+ * sim, the controller manager and scheduler processes and this process are measured apart.
  *
  * Knobs (environment): BENCH_SIM_NODES (1000), BENCH_SIM_PODS (10000; half each way),
- * BENCH_SIM_REPLICAS (100 per Deployment), BENCH_SIM_CLIENTS (50 bare POSTs in flight).
+ * BENCH_SIM_REPLICAS (100 per Deployment), BENCH_SIM_CLIENTS (50 bare POSTs in flight),
+ * BENCH_SIM_COMPONENTS (processes, or server: the controller manager and scheduler in-process);
+ * BENCH_SIM_TIMES=FILE writes every pod's ADDED / bound / Running stamps there as CSV.
  */
+import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { RestClient } from '../src/client/rest-client.js';
@@ -29,7 +34,7 @@ import { cell, judged, type Cell } from './report.js';
 import { startPeapodServer, type PeapodServer } from './server-process.js';
 import { ApiProbe, type ProbeSamples } from './sched-api-probe.js';
 import { PodWatch, SET_LABEL, wallNow, type PodTimes } from './sched-pod-watch.js';
-import { startSimProcess, type SimProcess } from './sched-sim-process.js';
+import { startComponentProcess, startSimProcess, type PeapodProcess, type SimProcess } from './sched-sim-process.js';
 import { envInt, fmtInt, fmtMB, fmtMs, summarize, type LatencySummary } from './stats.js';
 
 const TARGET = {
@@ -51,6 +56,8 @@ interface Config {
   deployments: number[];
   barePods: number;
   clients: number;
+  /** The controller manager and scheduler run inside the server rather than as processes. */
+  componentsInServer: boolean;
 }
 
 function readConfig(): Config {
@@ -61,7 +68,9 @@ function readConfig(): Config {
   const count = Math.max(1, Math.ceil(deploymentPods / replicas));
   // Replicas spread evenly, so the Deployments add up to exactly deploymentPods.
   const deployments = Array.from({ length: count }, (_, i) => Math.floor(deploymentPods / count) + (i < deploymentPods % count ? 1 : 0));
-  return { nodes, pods, deployments, barePods: pods - deploymentPods, clients: envInt('BENCH_SIM_CLIENTS', 50) };
+  const where = process.env.BENCH_SIM_COMPONENTS ?? 'processes';
+  if (where !== 'processes' && where !== 'server') throw new Error(`BENCH_SIM_COMPONENTS must be "processes" or "server", got ${JSON.stringify(where)}`);
+  return { nodes, pods, deployments, barePods: pods - deploymentPods, clients: envInt('BENCH_SIM_CLIENTS', 50), componentsInServer: where === 'server' };
 }
 
 const started = performance.now();
@@ -264,7 +273,8 @@ async function runBarePods(api: ApiClient, watch: PodWatch, cfg: Config, signal:
 interface Usage {
   wallMs: number;
   serverCpuMs: number;
-  simCpuMs: number;
+  /** By process ("sim", "controller-manager", "scheduler"). */
+  cpuMs: Record<string, number>;
   benchCpuMs: number;
 }
 
@@ -277,14 +287,25 @@ interface SchedRun {
   serverRssMax?: number;
   serverRssEnd?: number;
   serverPeak?: number;
-  simRss?: number;
+  /** Peak RSS (VmHWM) by process other than the server. */
+  peaks: Record<string, number>;
   nodesReadyMs?: number;
-  /** CPU used while only the nodes heartbeat (during the 3 s probe baseline), in cores. */
-  idleCores?: { server: number; sim: number };
+  /** CPU used while only the nodes heartbeat (during the 3 s probe baseline), in cores, by process. */
+  idleCores?: Record<string, number>;
   watchReconnects?: number;
   serverProblems: string[];
-  simProblems?: { count: number; first: string[] };
+  /** Warn and error lines by process other than the server. */
+  problems: Record<string, { count: number; first: string[] }>;
   error?: string;
+}
+
+/** BENCH_SIM_TIMES=FILE: every pod's stamps (ms since the first ADDED) as CSV, for looking at the pipeline. */
+function writeTimes(file: string, watch: PodWatch): void {
+  const all = [...watch.pods.values()];
+  const t0 = Math.min(...all.map((t) => t.added ?? Infinity));
+  const rel = (v: number | undefined) => (v === undefined ? '' : (v - t0).toFixed(1));
+  const rows = [...watch.pods].map(([name, t]) => `${name},${t.set},${rel(t.added)},${rel(t.bound)},${rel(t.running)}`);
+  writeFileSync(file, `name,set,added,bound,running\n${rows.join('\n')}\n`);
 }
 
 async function waitForNodes(client: RestClient, want: number, signal: AbortSignal): Promise<void> {
@@ -314,9 +335,11 @@ function problemLines(log: string): string[] {
 }
 
 async function run(cfg: Config, signal: AbortSignal, onChildren: (pids: number[]) => void): Promise<SchedRun> {
-  const result: SchedRun = { serverProblems: [] };
+  const result: SchedRun = { serverProblems: [], peaks: {}, problems: {} };
   let server: PeapodServer | undefined;
   let sim: SimProcess | undefined;
+  /** The sim and, unless they run in the server, the controller manager and scheduler. */
+  const others: PeapodProcess[] = [];
   let rest: RestClient | undefined;
   let api: ApiClient | undefined;
   let probeClient: ApiClient | undefined;
@@ -324,16 +347,26 @@ async function run(cfg: Config, signal: AbortSignal, onChildren: (pids: number[]
   let probe: ApiProbe | undefined;
   let sampler: NodeJS.Timeout | undefined;
   try {
-    progress('starting peapod server (SQLite, controllers and scheduler in-process)');
-    server = await startPeapodServer({ store: 'sqlite' });
+    progress(`starting peapod server (SQLite${cfg.componentsInServer ? ', controllers and scheduler in-process' : ''})`);
+    server = await startPeapodServer({ store: 'sqlite', extraArgs: cfg.componentsInServer ? [] : ['--no-controllers', '--no-scheduler'] });
     onChildren([server.pid]);
     progress(`server up at ${server.url} (pid ${server.pid})`);
     if (signal.aborted) throw new Interrupted();
+    const kubeconfig = join(server.dataDir, 'kubeconfig.yaml');
+    if (!cfg.componentsInServer) {
+      for (const what of ['controller-manager', 'scheduler'] as const) {
+        const p = await startComponentProcess(what, kubeconfig);
+        others.push(p);
+        onChildren([server.pid, ...others.map((o) => o.pid)]);
+        progress(`peapod ${what} running (pid ${p.pid})`);
+      }
+    }
 
     const t0 = performance.now();
     progress(`starting peapod sim with ${cfg.nodes} nodes (its own process)`);
-    sim = await startSimProcess({ kubeconfig: join(server.dataDir, 'kubeconfig.yaml'), nodes: cfg.nodes, prefix: NODE_PREFIX });
-    onChildren([server.pid, sim.pid]);
+    sim = await startSimProcess({ kubeconfig, nodes: cfg.nodes, prefix: NODE_PREFIX });
+    others.unshift(sim);
+    onChildren([server.pid, ...others.map((o) => o.pid)]);
     rest = new RestClient({ server: server.url, caCert: server.ca, token: server.token, userAgent: 'peapod-bench-watch' });
     await waitForNodes(rest, cfg.nodes, signal);
     result.nodesReadyMs = performance.now() - t0;
@@ -351,11 +384,13 @@ async function run(cfg: Config, signal: AbortSignal, onChildren: (pids: number[]
     probe = new ApiProbe(probeClient, NAMESPACE);
     probe.start();
     progress('API latency baseline: 3 s of the probe on the idle cluster');
-    const idle0 = { wall: performance.now(), server: server.cpuMs(), sim: sim.cpuMs() };
+    const cpuNow = () => Object.fromEntries([['server', server!.cpuMs()], ...others.map((o) => [o.what, o.cpuMs()])]) as Record<string, number>;
+    const idle0 = { wall: performance.now(), cpu: cpuNow() };
     await new Promise((r) => setTimeout(r, 3000));
     result.baseline = probe.take();
     const idleWall = performance.now() - idle0.wall;
-    result.idleCores = { server: (server.cpuMs() - idle0.server) / idleWall, sim: (sim.cpuMs() - idle0.sim) / idleWall };
+    const idle1 = cpuNow();
+    result.idleCores = Object.fromEntries(Object.entries(idle1).map(([k, v]) => [k, (v - idle0.cpu[k]!) / idleWall]));
 
     let rssMax = 0;
     const sample = () => {
@@ -363,7 +398,7 @@ async function run(cfg: Config, signal: AbortSignal, onChildren: (pids: number[]
       if (rss > rssMax) rssMax = rss;
     };
     sampler = setInterval(sample, 500);
-    const usage0 = { wall: performance.now(), server: server.cpuMs(), sim: sim.cpuMs(), bench: process.cpuUsage() };
+    const usage0 = { wall: performance.now(), cpu: cpuNow(), bench: process.cpuUsage() };
 
     result.deployments = await runDeployments(api, watch, cfg, signal);
     if (result.deployments.incomplete) progress(`[deployments] ${result.deployments.incomplete}`);
@@ -371,10 +406,11 @@ async function run(cfg: Config, signal: AbortSignal, onChildren: (pids: number[]
     if (result.bare.incomplete) progress(`[bare] ${result.bare.incomplete}`);
 
     const bench = process.cpuUsage(usage0.bench);
+    const usage1 = cpuNow();
     result.usage = {
       wallMs: performance.now() - usage0.wall,
-      serverCpuMs: server.cpuMs() - usage0.server,
-      simCpuMs: sim.cpuMs() - usage0.sim,
+      serverCpuMs: usage1.server! - usage0.cpu.server!,
+      cpuMs: Object.fromEntries(others.map((o) => [o.what, usage1[o.what]! - usage0.cpu[o.what]!])),
       benchCpuMs: (bench.user + bench.system) / 1000,
     };
     result.probe = await probe.stop();
@@ -383,8 +419,10 @@ async function run(cfg: Config, signal: AbortSignal, onChildren: (pids: number[]
     const mem = server.memory();
     result.serverRssEnd = mem.rss;
     result.serverPeak = mem.peak;
-    result.simRss = sim.memory().peak;
+    for (const o of others) result.peaks[o.what] = o.memory().peak;
     result.watchReconnects = watch.reconnects;
+    const timesFile = process.env.BENCH_SIM_TIMES;
+    if (timesFile) writeTimes(timesFile, watch);
   } catch (err) {
     if (err instanceof Interrupted) throw err;
     result.error = (err as Error).message;
@@ -396,10 +434,11 @@ async function run(cfg: Config, signal: AbortSignal, onChildren: (pids: number[]
     rest?.close();
     api?.close();
     probeClient?.close();
-    if (sim) {
-      result.simProblems = sim.problems();
-      const how = await sim.stop();
-      if (how !== '0') progress(`note: peapod sim exited with ${how} on SIGTERM (expected 0)`);
+    // The sim first (its nodes stop), then the controllers and scheduler, then the server.
+    for (const o of others) {
+      result.problems[o.what] = o.problems();
+      const how = await o.stop();
+      if (how !== '0') progress(`note: peapod ${o.what} exited with ${how} on SIGTERM (expected 0)`);
     }
     if (server) {
       result.serverProblems = problemLines(server.logTail());
@@ -460,7 +499,10 @@ function setRows(r: SetResult, originText: string): Line[] {
 function buildReport(cfg: Config, r: SchedRun): string {
   const rows: Array<Line | { section: string }> = [];
   const replicas = [...new Set(cfg.deployments)].join('/');
-  rows.push({ section: `Cluster: ${fmtInt(cfg.nodes)} simulated nodes in one \`peapod sim\` process; server on SQLite; ${availableParallelism()} cores shared by server, sim and this client` });
+  const layout = cfg.componentsInServer ? 'controller manager and scheduler inside the server' : 'controller manager and scheduler as processes';
+  rows.push({
+    section: `Cluster: ${fmtInt(cfg.nodes)} simulated nodes in one \`peapod sim\` process; server on SQLite; ${layout}; ${availableParallelism()} cores shared by all of them and this client`,
+  });
   if (r.nodesReadyMs !== undefined) rows.push({ metric: 'sim start → all nodes Ready', value: cell(seconds(r.nodesReadyMs)), target: 'info' });
   if (r.deployments) {
     rows.push({ section: `Deployments: ${cfg.deployments.length} × ${replicas} replicas = ${fmtInt(r.deployments.want)} pods, all POSTed at once (startup from the watch's ADDED)` });
@@ -506,20 +548,21 @@ function buildReport(cfg: Config, r: SchedRun): string {
       { section: 'Resources' },
       { metric: 'server peak RSS (VmHWM)', value: judged(fmtMB(r.serverPeak), r.serverPeak, (v) => v < TARGET.rssBytes), target: `< ${fmtMB(TARGET.rssBytes)}` },
       { metric: 'server RSS: max sampled / at end', value: cell(`${fmtMB(r.serverRssMax ?? NaN)} / ${fmtMB(r.serverRssEnd ?? NaN)}`), target: 'info' },
-      { metric: 'sim process peak RSS (VmHWM)', value: cell(fmtMB(r.simRss ?? NaN)), target: 'info' },
+      ...Object.entries(r.peaks).map(([what, peak]) => ({ metric: `${what} process peak RSS (VmHWM)`, value: cell(fmtMB(peak)), target: 'info' })),
     );
     if (r.usage) {
       const cores = (ms: number) => `${(ms / r.usage!.wallMs).toFixed(2)} cores`;
       rows.push(
         { metric: `CPU during the ${seconds(r.usage.wallMs)} of pods: server`, value: cell(cores(r.usage.serverCpuMs)), target: 'info' },
-        { metric: '  sim process', value: cell(cores(r.usage.simCpuMs)), target: 'info' },
+        ...Object.entries(r.usage.cpuMs).map(([what, ms]) => ({ metric: `  ${what} process`, value: cell(cores(ms)), target: 'info' })),
         { metric: '  this client (POSTs, watch, probe)', value: cell(cores(r.usage.benchCpuMs)), target: 'info' },
       );
     }
     if (r.idleCores) {
+      const idle = Object.entries(r.idleCores);
       rows.push({
-        metric: 'CPU before any pod (heartbeats only): server / sim',
-        value: cell(`${r.idleCores.server.toFixed(2)} / ${r.idleCores.sim.toFixed(2)} cores`),
+        metric: `CPU before any pod (heartbeats only): ${idle.map(([k]) => k).join(' / ')}`,
+        value: cell(`${idle.map(([, v]) => v.toFixed(2)).join(' / ')} cores`),
         target: 'info',
       });
     }
@@ -534,7 +577,9 @@ function buildReport(cfg: Config, r: SchedRun): string {
   }
   if (r.probe?.firstFailure) notes.push(`probe: first failure: ${r.probe.firstFailure}`);
   if (r.watchReconnects) notes.push(`the pod watch was re-opened ${r.watchReconnects} time(s)`);
-  if (r.simProblems?.count) notes.push(`peapod sim logged ${r.simProblems.count} warn/error line(s); first:\n      ${r.simProblems.first.join('\n      ')}`);
+  for (const [what, p] of Object.entries(r.problems)) {
+    if (p.count) notes.push(`peapod ${what} logged ${p.count} warn/error line(s); first:\n      ${p.first.join('\n      ')}`);
+  }
   if (r.serverProblems.length) notes.push(`server log tail has ${r.serverProblems.length} warn/error line(s); last:\n      ${r.serverProblems.slice(-5).join('\n      ')}`);
   if (r.error) notes.push(`the run stopped early: ${r.error}`);
   if (notes.length) text += `\nNotes:\n${notes.map((n) => `  - ${n}`).join('\n')}\n`;
@@ -548,10 +593,10 @@ export async function runSchedulingBench(): Promise<number> {
   const cfg = readConfig();
   const abort = new AbortController();
   let children: number[] = [];
-  // Ctrl-C: the run unwinds through its own cleanup (stops sim and server); again: kill at once.
+  // Ctrl-C: the run unwinds through its own cleanup (stops sim, components and server); again: kill at once.
   const onSignal = (sig: NodeJS.Signals) => {
     if (abort.signal.aborted) {
-      progress(`${sig} again: killing the server and sim now`);
+      progress(`${sig} again: killing the server, sim and components now`);
       for (const pid of children) {
         try {
           process.kill(pid, 'SIGKILL');

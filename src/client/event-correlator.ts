@@ -80,8 +80,9 @@ export class EventCorrelator {
   /** What to do with an event about obj at time `now` (ms). */
   correlate(obj: KubeObject, type: string, reason: string, message: string, now: number): CorrelatedEvent {
     const meta = obj.metadata;
-    const objectKey = JSON.stringify([this.source, obj.kind ?? '', meta.namespace ?? '', meta.name ?? '', meta.uid ?? '', obj.apiVersion ?? '']);
-    const aggregateKey = `${objectKey}|${type}|${reason}`;
+    // NUL cannot occur in names, kinds or reasons, so joined fields cannot run into each other.
+    const objectKey = `${this.source}\0${obj.kind ?? ''}\0${meta.namespace ?? ''}\0${meta.name ?? ''}\0${meta.uid ?? ''}\0${obj.apiVersion ?? ''}`;
+    const aggregateKey = `${objectKey}\0${type}\0${reason}`;
 
     let out: CorrelatedEvent;
     let rec = this.similar.get(aggregateKey);
@@ -89,7 +90,7 @@ export class EventCorrelator {
     rec.lastAt = now;
     rec.messages.add(message);
     if (rec.messages.size < maxSimilarEvents) {
-      out = { write: true, message, key: `${aggregateKey}|${message}` };
+      out = { write: true, message, key: `${aggregateKey}\0${message}` };
     } else {
       // Keep the set at its bound: one more distinct message keeps it combined.
       rec.messages.delete(rec.messages.values().next().value!);

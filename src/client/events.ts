@@ -41,10 +41,18 @@ interface Written {
   message: string;
 }
 
-/** Event writes in flight at once; repeats of one event still go one after another. */
-const maxInFlight = 16;
-/** Events waiting beyond this are dropped (and logged): events are advisory, memory is not. */
-const maxPending = 10_000;
+/**
+ * Event writes in flight at once; repeats of one event still go one after another. Enough to
+ * keep up with a scheduler binding hundreds of pods a second on a loaded server (kube-scheduler's
+ * event library writes each event in a goroutine of its own); the backlog bound below drops
+ * the excess when even that is not enough.
+ */
+export const maxEventWritesInFlight = 64;
+/**
+ * Events waiting beyond this are dropped (and logged): events are advisory, memory is not.
+ * client-go's broadcaster queues 1,000 (maxQueuedEvents) and drops when full, too.
+ */
+const maxPending = 1000;
 /** How long close() waits for pending writes before dropping the rest. */
 const closeDeadlineMs = 5_000;
 
@@ -128,7 +136,7 @@ export class EventRecorder {
 
   /** Waits for one of the in-flight slots; the returned function gives it back. */
   private async slot(): Promise<() => void> {
-    if (this.inFlight >= maxInFlight) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    if (this.inFlight >= maxEventWritesInFlight) await new Promise<void>((resolve) => this.waiting.push(resolve));
     this.inFlight++;
     return () => {
       this.inFlight--;

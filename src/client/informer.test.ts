@@ -9,7 +9,7 @@ import { openStore } from '../storage/open.js';
 import { createLogger, silentLogger } from '../util/logger.js';
 import { waitFor } from '../../test/util/wait.js';
 import type { ResourceRef } from './interfaces.js';
-import { SharedInformer, SharedInformerFactory } from './informer.js';
+import { SharedInformer, SharedInformerFactory, stripManagedFields } from './informer.js';
 import { RestClient } from './rest-client.js';
 
 const configmaps: ResourceRef = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true };
@@ -88,6 +88,26 @@ describe('SharedInformer against a control plane', { concurrency: false }, () =>
     await factory.start();
     assert.equal(a.hasSynced(), true);
     assert.deepEqual(a.lister.list().map((o) => o.metadata.name), ['elsewhere']);
+    factory.stop();
+  });
+
+  it('applies the factory transform to listed and watched objects (managedFields stripped)', async () => {
+    await client.create(configmaps, 'other', { metadata: { name: 'managed' }, data: { v: '1' } });
+    const factory = new SharedInformerFactory(client, { logger: silentLogger, transform: stripManagedFields });
+    informers.push(factory);
+    const inf = factory.informerFor(configmaps, { namespace: 'other' });
+    const handed: KubeObject[] = [];
+    inf.addHandlers({ onAdd: (o) => handed.push(o), onUpdate: (_old, o) => handed.push(o) });
+    await factory.start();
+    assert.ok((await client.get(configmaps, 'other', 'managed')).metadata.managedFields?.length, 'the server keeps managedFields');
+    await client.patch(configmaps, 'other', 'managed', 'merge', { data: { v: '2' } });
+    await waitFor(() => inf.lister.get('other/managed')?.data.v === '2', { message: 'update seen' });
+    assert.ok(handed.length >= 3);
+    for (const o of [...handed, ...inf.lister.list()]) assert.equal(o.metadata.managedFields, undefined);
+    // Writing a cached object back keeps what the server recorded.
+    const cached = inf.lister.get('other/managed')!;
+    const written = await client.update(configmaps, { ...cached, data: { v: '3' } });
+    assert.ok(written.metadata.managedFields?.length);
     factory.stop();
   });
 

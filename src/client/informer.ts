@@ -33,6 +33,22 @@ export interface SharedInformerOptions {
   pageSize?: number;
   /** Longest wait between reconnect attempts (default 5 s); the first is 100 ms. */
   maxBackoffMs?: number;
+  /**
+   * Applied to every object from a list or watch before it is cached or handed to handlers
+   * (client-go's TransformFunc); it may change the object in place and must return it.
+   */
+  transform?: (obj: KubeObject) => KubeObject;
+}
+
+/**
+ * The transform kube-controller-manager and kube-scheduler give their informers: managedFields
+ * are for server-side apply and people, not for controllers, and make up a large part of every
+ * object. An update sent without them keeps the stored ones, so a cached object is still
+ * fine to write back.
+ */
+export function stripManagedFields<T extends KubeObject>(obj: T): T {
+  if (obj.metadata?.managedFields !== undefined) delete obj.metadata.managedFields;
+  return obj;
 }
 
 const namespaceIndex = '__namespace';
@@ -60,6 +76,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> implements Inform
   private readonly log: Logger;
   private readonly pageSize: number;
   private readonly maxBackoffMs: number;
+  private readonly transform?: (obj: T) => T;
   private resourceVersion = '';
   private synced = false;
   private stopped = false;
@@ -77,6 +94,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> implements Inform
     this.log = (opts.logger ?? silentLogger).child({ informer: res.group ? `${res.plural}.${res.group}` : res.plural });
     this.pageSize = opts.pageSize ?? 500;
     this.maxBackoffMs = opts.maxBackoffMs ?? 5000;
+    this.transform = opts.transform as ((obj: T) => T) | undefined;
     this.indexes.set(namespaceIndex, { fn: (o) => [o.metadata.namespace ?? ''], byValue: new Map() });
     this.lister = {
       get: (key) => this.cache.get(key),
@@ -218,7 +236,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> implements Inform
       }
       if (this.stopped) return;
       if (!rv) rv = page.metadata.resourceVersion;
-      for (const item of page.items) fresh.set(objectKey(item), item);
+      for (const item of page.items) fresh.set(objectKey(item), this.transform ? this.transform(item) : item);
       cont = page.metadata.continue || undefined;
     } while (cont);
 
@@ -274,9 +292,9 @@ export class SharedInformer<T extends KubeObject = KubeObject> implements Inform
   }
 
   private apply(ev: WatchEvent<T>): void {
-    const obj = ev.object;
-    if (obj?.metadata?.resourceVersion) this.resourceVersion = obj.metadata.resourceVersion;
+    if (ev.object?.metadata?.resourceVersion) this.resourceVersion = ev.object.metadata.resourceVersion;
     if (ev.type === 'BOOKMARK') return;
+    const obj = this.transform ? this.transform(ev.object) : ev.object;
     const key = objectKey(obj);
     const old = this.cache.get(key);
     switch (ev.type) {
@@ -361,6 +379,8 @@ export interface SharedInformerFactoryOptions {
   clock?: Clock;
   logger?: Logger;
   pageSize?: number;
+  /** Given to every informer of the factory (see SharedInformerOptions.transform). */
+  transform?: (obj: KubeObject) => KubeObject;
 }
 
 /**

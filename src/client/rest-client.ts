@@ -3,11 +3,10 @@
  * own process): JSON bodies, bearer token, keep-alive connections. Errors come back as ApiError
  * rebuilt from the server's Status; watches are streaming GETs of JSON lines.
  *
- * Requests share a bounded pool of keep-alive connections (`maxConnections`), and wait for a
- * free one rather than open more: a busy Node server accepts one new connection per turn of
- * its event loop, so a burst that opened hundreds of connections would wait seconds for the
- * accepts (and overflow the listen backlog), while requests on open connections are read at
- * once. Watches hold their connection for as long as they run, so they have a pool of their own.
+ * Requests share a bounded pool of keep-alive connections (`maxConnections`), which grows a
+ * few connections at a time (see ConnectionGate): a burst waits for a free connection rather
+ * than open hundreds that a busy server would accept one per turn of its event loop. Watches
+ * hold their connection for as long as they run, so they have a pool of their own.
  */
 import https from 'node:https';
 import http from 'node:http';
@@ -28,6 +27,7 @@ import type {
   WatchOptions,
   WriteOptions,
 } from './interfaces.js';
+import { ConnectionGate } from './connection-gate.js';
 import { loadKubeconfig } from './kubeconfig.js';
 
 export interface RestClientOptions {
@@ -47,7 +47,7 @@ export interface RestClientOptions {
    * what keeps others out) and `server` only supplies the path prefix.
    */
   socketPath?: string;
-  /** Connections for requests other than watches (default 64); more requests wait for one. */
+  /** Requests other than watches in flight at once, each on its own connection (default 64); more wait. */
   maxConnections?: number;
 }
 
@@ -155,6 +155,7 @@ export class LineSplitter {
 export class RestClient implements KubeClient {
   private readonly agent: http.Agent;
   private readonly watchAgent: http.Agent;
+  private readonly gate: ConnectionGate;
   private readonly transport: typeof http | typeof https;
   private readonly base: URL;
   private readonly log: Logger;
@@ -173,9 +174,9 @@ export class RestClient implements KubeClient {
   constructor(private readonly opts: RestClientOptions) {
     this.base = new URL(opts.server);
     if (this.base.protocol !== 'https:') throw new Error(`RestClient: server must be https, got ${opts.server}`);
-    const maxSockets = Math.max(1, opts.maxConnections ?? 64);
-    // Idle connections are kept (up to the pool size) for the next burst; the server times them out.
-    const pooled = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets };
+    const maxConnections = Math.max(1, opts.maxConnections ?? 64);
+    this.gate = new ConnectionGate({ maxConnections });
+    const pooled = ConnectionGate.agentOptions(maxConnections);
     if (opts.socketPath) {
       this.transport = http;
       this.agent = new http.Agent(pooled);
@@ -344,12 +345,24 @@ export class RestClient implements KubeClient {
       options.headers!['Content-Length'] = String(Buffer.byteLength(payload));
     }
     const timeoutMs = ro.timeoutMs ?? this.timeoutMs;
+    return this.gate.acquire().then((release) => {
+      if (this.closed) {
+        release();
+        throw new ApiError(503, 'ServiceUnavailable', 'client is closed');
+      }
+      return this.send<T>(method, full, options, payload, timeoutMs).finally(release);
+    });
+  }
+
+  /** One request on the agent; the gate has already let it through. */
+  private send<T>(method: string, full: string, options: https.RequestOptions, payload: string | undefined, timeoutMs: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const req = this.transport.request(options, (resp) => {
         readBody(resp).then(
           (text) => {
             clearTimeout(timer);
+            this.gate.responded(req);
             const code = resp.statusCode ?? 0;
             if (code < 200 || code >= 300) {
               const err = errorFromResponse(code, text);

@@ -9,8 +9,8 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { KubeClient } from '../client/interfaces.js';
 import { RestClient } from '../client/rest-client.js';
-import { SharedInformerFactory } from '../client/informer.js';
-import { EventRecorder } from '../client/events.js';
+import { SharedInformerFactory, stripManagedFields } from '../client/informer.js';
+import { EventRecorder, maxEventWritesInFlight } from '../client/events.js';
 import { LeaderElector } from '../client/leader-election.js';
 import { ReplicaSetController, ReplicationManager } from '../controllers/replicaset/replicaset-controller.js';
 import { DeploymentController } from '../controllers/deployment/controller.js';
@@ -88,7 +88,8 @@ function runElected(opts: {
   let starting: Promise<void> | undefined;
 
   const up = async (): Promise<void> => {
-    const informers = new SharedInformerFactory(opts.client, { clock: opts.clock, logger: log });
+    // Controllers and the scheduler never read managedFields; like kube's, their caches drop them.
+    const informers = new SharedInformerFactory(opts.client, { clock: opts.clock, logger: log, transform: stripManagedFields });
     const parts = opts.build(informers);
     current = { informers, parts };
     await informers.start();
@@ -142,6 +143,8 @@ function runElected(opts: {
 /**
  * One elected component: its own client (named after it in user agent and field manager) and
  * event recorder, the parts `build` makes while leading, and a stop() that closes all of it.
+ * Events go through a client of their own, as kube-scheduler's and kube-controller-manager's
+ * do, so a burst of them never queues the component's real work behind it.
  */
 function startComponent(opts: {
   lease: string;
@@ -151,11 +154,14 @@ function startComponent(opts: {
   logger: Logger;
   clock?: Clock;
   leaderElection?: LeaderElectionOptions | false;
+  /** Requests the component may have in flight (its client's connection pool). */
+  maxConnections: number;
   build: (common: { client: KubeClient; informers: SharedInformerFactory; recorder: EventRecorder; clock: Clock; logger: Logger }) => Part[];
 }): Running {
   const clock = opts.clock ?? realClock;
-  const client = new RestClient({ ...opts.credentials, userAgent: opts.agent, fieldManager: opts.agent, logger: opts.logger });
-  const recorder = new EventRecorder({ client, component: opts.eventSource, host: hostname(), clock, logger: opts.logger });
+  const client = new RestClient({ ...opts.credentials, userAgent: opts.agent, fieldManager: opts.agent, logger: opts.logger, maxConnections: opts.maxConnections });
+  const eventClient = new RestClient({ ...opts.credentials, userAgent: opts.agent, fieldManager: opts.agent, logger: opts.logger, maxConnections: maxEventWritesInFlight });
+  const recorder = new EventRecorder({ client: eventClient, component: opts.eventSource, host: hostname(), clock, logger: opts.logger });
   const running = runElected({
     name: opts.lease,
     client,
@@ -169,6 +175,7 @@ function startComponent(opts: {
     stop: async () => {
       await running.stop();
       await recorder.close();
+      eventClient.close();
       client.close();
     },
   };
@@ -180,6 +187,7 @@ export function startControllerManager(opts: ControllerManagerOptions): Running 
     lease: 'kube-controller-manager',
     agent: 'peapod-controller-manager',
     eventSource: 'controller-manager',
+    maxConnections: 64,
     build: (common) => [
       new ReplicaSetController(common),
       new ReplicationManager(common),
@@ -195,13 +203,17 @@ export function startControllerManager(opts: ControllerManagerOptions): Running 
   });
 }
 
+const schedulerMaxConcurrentBinds = 100;
+
 export function startScheduler(opts: SchedulerComponentOptions): Running {
   return startComponent({
     ...opts,
     lease: 'kube-scheduler',
     agent: 'peapod-scheduler',
     eventSource: 'default-scheduler',
-    build: (common) => [new Scheduler(common)],
+    // Its bindings (up to 100 in flight) and status patches each get a connection.
+    maxConnections: schedulerMaxConcurrentBinds + 16,
+    build: (common) => [new Scheduler({ ...common, maxConcurrentBinds: schedulerMaxConcurrentBinds })],
   });
 }
 
@@ -216,17 +228,45 @@ export interface SimOptions {
   heartbeatIntervalMs?: number;
 }
 
+/**
+ * Pods whose stages a pool plays at once. Each worker waits for its status write, so this
+ * bounds the pool's pace (workers / write latency): a thousand kubelets would write that many.
+ */
+const simPodWorkers = 128;
+
 /** A pool of simulated nodes that register, heartbeat and run pods through their stages. */
 export async function startSimNodes(opts: SimOptions): Promise<{ stop(): Promise<void> }> {
   const clock = opts.clock ?? realClock;
-  const client = new RestClient({ ...opts.credentials, userAgent: 'peapod-sim', fieldManager: 'peapod-sim', logger: opts.logger });
-  const recorder = new EventRecorder({ client, component: 'kubelet', host: opts.prefix ?? 'sim-node', clock, logger: opts.logger });
-  const pool = new SimNodePool({ client, recorder, clock, logger: opts.logger.child({ component: 'sim' }), nodes: opts.nodes, prefix: opts.prefix, capacity: opts.capacity, leaseRenewIntervalMs: opts.heartbeatIntervalMs });
+  // Many kubelets write at once: the pod workers and the heartbeats each get a connection.
+  const workers = simPodWorkers;
+  const heartbeatConcurrency = 32;
+  const client = new RestClient({
+    ...opts.credentials,
+    userAgent: 'peapod-sim',
+    fieldManager: 'peapod-sim',
+    logger: opts.logger,
+    maxConnections: workers + heartbeatConcurrency,
+  });
+  const eventClient = new RestClient({ ...opts.credentials, userAgent: 'peapod-sim', fieldManager: 'peapod-sim', logger: opts.logger, maxConnections: maxEventWritesInFlight });
+  const recorder = new EventRecorder({ client: eventClient, component: 'kubelet', host: opts.prefix ?? 'sim-node', clock, logger: opts.logger });
+  const pool = new SimNodePool({
+    client,
+    recorder,
+    clock,
+    logger: opts.logger.child({ component: 'sim' }),
+    nodes: opts.nodes,
+    prefix: opts.prefix,
+    capacity: opts.capacity,
+    leaseRenewIntervalMs: opts.heartbeatIntervalMs,
+    workers,
+    heartbeatConcurrency,
+  });
   await pool.start();
   return {
     stop: async () => {
       await pool.stop();
       await recorder.close();
+      eventClient.close();
       client.close();
     },
   };

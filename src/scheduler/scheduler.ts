@@ -339,7 +339,6 @@ export class Scheduler {
       return;
     }
     const result = this.schedulePod(pod);
-    if (process.env.SCHED_TRACE) this.log.info('TRACE cycle', { pod: item.key, waited: this.clock.now() - item.initialTimestamp, attempts: item.attempts, kind: result.kind, q: this.queue.stats(), binds: this.binds.size });
     switch (result.kind) {
       case 'scheduled': {
         const info = podInfoFor(pod);
@@ -450,9 +449,7 @@ export class Scheduler {
     const key = objectKey(pod);
     const { namespace, name } = splitKey(key);
     try {
-      const t0 = Date.now();
       await this.client.bind(namespace ?? '', name, node);
-      if (process.env.SCHED_TRACE) this.log.info('TRACE bound', { pod: key, ms: Date.now() - t0, waited: this.clock.now() - item.initialTimestamp });
       this.cache.finishBinding(key);
       this.boundCount++;
       this.recorder.event(asPod(pod), 'Normal', 'Scheduled', `Successfully assigned ${key} to ${node}`);

@@ -27,9 +27,18 @@ interface Condition {
   message?: string;
 }
 
+const imageIDs = new Map<string, string>();
+
 /** A stable made-up digest per image, as a runtime reports the image it pulled. */
 export function simImageID(image: string): string {
-  return `sim://sha256:${createHash('sha256').update(image).digest('hex')}`;
+  let id = imageIDs.get(image);
+  if (id === undefined) {
+    id = `sim://sha256:${createHash('sha256').update(image).digest('hex')}`;
+    // A pool plays few distinct images; the bound only guards against a pathological workload.
+    if (imageIDs.size >= 1024) imageIDs.clear();
+    imageIDs.set(image, id);
+  }
+  return id;
 }
 
 function containerStatus(

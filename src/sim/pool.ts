@@ -16,7 +16,7 @@ import { realClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { Informer, InformerFactory, KubeClient } from '../client/interfaces.js';
 import { objectKey } from '../client/interfaces.js';
-import { SharedInformerFactory } from '../client/informer.js';
+import { SharedInformerFactory, stripManagedFields } from '../client/informer.js';
 import { RateLimitedQueue } from '../client/workqueue.js';
 import { runController, type ControllerHandle, type ReconcileResult } from '../client/controller.js';
 import type { EventRecorder } from '../client/events.js';
@@ -54,7 +54,10 @@ export interface SimNodePoolOptions {
   leaseRenewIntervalMs?: number;
   /** spec.leaseDurationSeconds of the Leases (default 40). */
   leaseDurationSeconds?: number;
-  /** Status is posted at least this often even when unchanged (default 60 s, the kubelet's nodeStatusReportFrequency). */
+  /**
+   * Status is posted at least this often even when unchanged (default 5 minutes, the kubelet's
+   * nodeStatusReportFrequency since node Leases carry the heartbeat).
+   */
   nodeStatusReportIntervalMs?: number;
   /** Pods whose stages are played concurrently (default 32). */
   workers?: number;
@@ -130,7 +133,7 @@ export class SimNodePool {
     this.stages = opts.stages ?? defaultPodStages;
     this.leaseRenewIntervalMs = opts.leaseRenewIntervalMs ?? 10_000;
     this.leaseDurationSeconds = opts.leaseDurationSeconds ?? 40;
-    this.statusReportIntervalMs = opts.nodeStatusReportIntervalMs ?? 60_000;
+    this.statusReportIntervalMs = opts.nodeStatusReportIntervalMs ?? 5 * 60_000;
     this.workers = opts.workers ?? 32;
     this.concurrency = opts.heartbeatConcurrency ?? 32;
     const prefix = opts.prefix ?? 'sim-node';
@@ -170,7 +173,8 @@ export class SimNodePool {
     if (this.sharedInformers) {
       await this.sharedInformers.start();
     } else {
-      this.ownInformers = new SharedInformerFactory(this.client, { clock: this.clock, logger: this.log });
+      // Like a kubelet, the pool never reads managedFields; its cache (and its status writes) go without them.
+      this.ownInformers = new SharedInformerFactory(this.client, { clock: this.clock, logger: this.log, transform: stripManagedFields });
       this.attach(this.ownInformers);
       await this.ownInformers.start();
     }
@@ -200,7 +204,9 @@ export class SimNodePool {
 
   private attach(factory: InformerFactory): void {
     this.nodeInformer = factory.informerFor(nodesRes);
-    this.podInformer = factory.informerFor(podsRes);
+    // Bound pods only, as a kubelet (and kwok) watch: a pod waiting for the scheduler is none of
+    // the nodes' business, and skipping it spares the server a send and the pool a decode.
+    this.podInformer = factory.informerFor(podsRes, { fieldSelector: 'spec.nodeName!=' });
     this.podInformer.addHandlers({
       onAdd: (pod) => this.enqueueIfOurs(pod),
       onUpdate: (_old, pod) => this.enqueueIfOurs(pod),

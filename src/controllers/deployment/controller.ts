@@ -281,16 +281,17 @@ export class DeploymentController {
       return adoptable;
     };
     for (const cachedRS of this.replicaSets.lister.list(d.metadata.namespace)) {
+      const ref = controllerRefOf(cachedRS);
+      // Other deployments' ReplicaSets are skipped before copying: a namespace may hold many.
+      if (ref && ref.uid !== d.metadata.uid) continue;
+      const matches = matchesLabels(selector, cachedRS.metadata.labels);
+      if (!ref && (d.metadata.deletionTimestamp || !matches || cachedRS.metadata.deletionTimestamp)) continue;
       const rs = clone(cachedRS);
-      const ref = controllerRefOf(rs);
-      const matches = matchesLabels(selector, rs.metadata.labels);
       if (ref) {
-        if (ref.uid !== d.metadata.uid) continue;
         if (matches) out.push(rs);
         else if (!d.metadata.deletionTimestamp) await this.releaseReplicaSet(d, rs);
         continue;
       }
-      if (d.metadata.deletionTimestamp || !matches || rs.metadata.deletionTimestamp) continue;
       if (!(await canAdopt())) continue;
       rs.metadata.ownerReferences = [...(rs.metadata.ownerReferences ?? []), this.controllerRef(d)];
       try {

@@ -134,7 +134,9 @@ export class NodeLifecycleController {
     this.podQueue = new RateLimitedQueue({ clock: this.clock });
 
     this.nodeInformer = opts.informers.informerFor(nodesRes);
-    this.leaseInformer = opts.informers.informerFor(leasesRes, { namespace: nodeLeaseNamespace });
+    // All namespaces, filtered here: the garbage collector watches every Lease anyway, so the
+    // controller manager shares that one watch instead of opening a second for the busiest kind.
+    this.leaseInformer = opts.informers.informerFor(leasesRes);
     this.podInformer = opts.informers.informerFor(podsRes);
     ensureNodeNameIndex(this.podInformer);
 
@@ -143,10 +145,10 @@ export class NodeLifecycleController {
       onUpdate: (old, node) => this.onNode(old, node),
       onDelete: (node) => this.onNode(node, undefined),
     });
-    this.leaseInformer.addHandlers({
-      onAdd: (lease) => this.nodeQueue.add(lease.metadata.name!),
-      onUpdate: (_old, lease) => this.nodeQueue.add(lease.metadata.name!),
-    });
+    const onLease = (lease: KubeObject) => {
+      if (lease.metadata.namespace === nodeLeaseNamespace) this.nodeQueue.add(lease.metadata.name!);
+    };
+    this.leaseInformer.addHandlers({ onAdd: onLease, onUpdate: (_old, lease) => onLease(lease) });
     this.podInformer.addHandlers({
       onAdd: (pod) => this.onPod(pod),
       onUpdate: (_old, pod) => this.onPod(pod),

@@ -107,6 +107,7 @@ export class ReplicaSetController {
   private readonly queue: RateLimitedQueue;
   private handle?: ControllerHandle;
   private stopped = false;
+  private readonly selectors = new WeakMap<KubeObject, Selector>();
   /** Creations and deletions made but not yet seen in the pod cache, per ReplicaSet key. */
   readonly expectations: Expectations;
   /** How pods are written (replaceable in tests). */
@@ -181,13 +182,27 @@ export class ReplicaSetController {
     return rs && rs.metadata.uid === ref.uid ? rs : undefined;
   }
 
+  /**
+   * The compiled selector of a cached ReplicaSet. Every orphan pod's event is matched against
+   * every ReplicaSet of its namespace, so each cached object's selector is compiled once (an
+   * update brings a new object, hence a fresh compile).
+   */
+  private selectorOf(rs: KubeObject): Selector {
+    let sel = this.selectors.get(rs);
+    if (!sel) {
+      sel = this.kind.selector(rs);
+      this.selectors.set(rs, sel);
+    }
+    return sel;
+  }
+
   /** ReplicaSets in the pod's namespace whose selector matches it (for orphans). */
   private replicaSetsSelecting(pod: KubeObject): KubeObject[] {
     const out: KubeObject[] = [];
     for (const rs of this.rsInformer.lister.list(pod.metadata.namespace ?? '')) {
       let sel: Selector;
       try {
-        sel = this.kind.selector(rs);
+        sel = this.selectorOf(rs);
       } catch {
         continue;
       }
@@ -268,7 +283,7 @@ export class ReplicaSetController {
     const needsSync = this.expectations.satisfied(key);
     let selector: Selector;
     try {
-      selector = this.kind.selector(rs);
+      selector = this.selectorOf(rs);
     } catch (err) {
       // Validation should have refused it; retrying cannot help until the object changes.
       this.log.error('invalid pod selector; not syncing', { key, err });
