@@ -4,6 +4,7 @@
  */
 import https from 'node:https';
 import http from 'node:http';
+import tls from 'node:tls';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
@@ -132,7 +133,7 @@ export class APIServer {
       this.handle(req, res).catch((err) => this.fail(res, err));
     };
     const srv = this.opts.tls
-      ? https.createServer({ cert: this.opts.tls.cert, key: this.opts.tls.key }, handler)
+      ? https.createServer({ cert: this.opts.tls.cert, key: this.opts.tls.key, ...tlsCipherPreference }, handler)
       : http.createServer(handler);
     this.server = this.track(srv);
     const host = this.opts.host ?? '127.0.0.1';
@@ -844,6 +845,16 @@ export class APIServer {
 }
 
 // ---------------------------------------------------------------- helpers
+
+/**
+ * The cipher order Go (and so kube-apiserver) uses on machines with AES instructions: AES-128-GCM
+ * first, then ChaCha20, then AES-256-GCM. Node's default puts AES-256 first, which costs more per
+ * byte for every response and watch event, with no practical gain.
+ */
+const tlsCipherPreference = {
+  ciphers: ['TLS_AES_128_GCM_SHA256', 'TLS_CHACHA20_POLY1305_SHA256', 'TLS_AES_256_GCM_SHA384', tls.DEFAULT_CIPHERS].join(':'),
+  honorCipherOrder: true,
+};
 
 /** Bytes a watch may have waiting for its client before the server gives up on the client. */
 const defaultWatchBacklogBytes = 16 * 1024 * 1024;
