@@ -537,12 +537,16 @@ export class APIServer {
       return JSON.stringify({ type, object: out }) + '\n';
     };
     let live = false;
+    // Components on the unix socket run in this process or beside it as the same user; they
+    // read at the pace this event loop lets them, so cutting them off would only make them
+    // replay. The limit is for network clients.
+    const limited = ctx.req.socket.remoteAddress !== undefined;
     const write = (type: string, obj: KubeObject) => {
       if (closed) return;
       // A client that stops reading must not make the server buffer without bound: like
       // kube-apiserver's cache watchers, it is cut off and resumes from the last version it
       // got. (The initial burst of a list-watch is exempt: it is bounded by the list.)
-      if (live && res.writableLength > (this.opts.watchBacklogBytes ?? defaultWatchBacklogBytes)) {
+      if (live && limited && res.writableLength > (this.opts.watchBacklogBytes ?? defaultWatchBacklogBytes)) {
         this.log.warn('closing a watch whose client is not reading', { resource: rt.plural, backlogBytes: res.writableLength, resourceVersion: lastRV });
         stop();
         return;

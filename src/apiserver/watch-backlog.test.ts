@@ -57,3 +57,51 @@ test('a watch whose client stops reading is closed once its backlog passes the l
   assert.ok(text.startsWith('HTTP/1.1 200'), text.slice(0, 100));
   assert.ok(events > 0 && events < total, `the watch delivered ${events} of ${total} events before it was closed`);
 });
+
+test('watches on the unix socket (in-process and same-host components) are not cut off: they get every event', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'peapod-backlog-'));
+  const store = SqliteStore.open({ path: join(dir, 'state.db'), synchronous: 'NORMAL' });
+  const socketPath = join(dir, 'apiserver.sock');
+  const server = new APIServer({ store, types: allResourceTypes, logger: silentLogger, watchBacklogBytes: 64 * 1024, socketPath });
+  t.after(async () => {
+    await server.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const ns = server.resourceType('', 'v1', 'namespaces')!;
+  const cms = server.resourceType('', 'v1', 'configmaps')!;
+  await server.registry.create(ns, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
+  await server.listen();
+  const rv = String(await store.currentRevision());
+
+  const sock = connect(socketPath);
+  t.after(() => sock.destroy());
+  await new Promise<void>((resolve, reject) => sock.once('connect', resolve).once('error', reject));
+  sock.write(`GET /api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${rv} HTTP/1.1\r\nHost: x\r\n\r\n`);
+  sock.pause();
+
+  const value = 'x'.repeat(256 * 1024);
+  const total = 60;
+  for (let i = 0; i < total; i++) {
+    await server.registry.create(cms, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` }, data: { v: value } });
+  }
+
+  let text = '';
+  let ended = false;
+  sock.setEncoding('utf8');
+  sock.on('data', (d: string) => (text += d));
+  sock.once('end', () => (ended = true));
+  sock.resume();
+  const count = () => (text.match(/"type":"ADDED"/g) ?? []).length;
+  let deadline: NodeJS.Timeout | undefined;
+  const all = await new Promise<boolean>((resolve) => {
+    const check = () => (count() >= total ? resolve(true) : undefined);
+    sock.on('data', check);
+    sock.once('close', () => resolve(false));
+    deadline = setTimeout(() => resolve(false), 20_000);
+    check();
+  });
+  clearTimeout(deadline);
+  assert.ok(all, `got ${count()} of ${total} events`);
+  assert.equal(ended, false, 'the watch is still open');
+});
