@@ -56,7 +56,9 @@ export function startComponentProcess(what: 'controller-manager' | 'scheduler', 
 }
 
 async function startPeapodProcess(what: string, args: string[], ready: RegExp, doing: string, timeoutMs: number): Promise<PeapodProcess> {
-  const child = spawn(process.execPath, [peapodBin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_COMPONENT_CPU_PROF=DIR: the sim, controller-manager and scheduler processes write V8 CPU profiles there when they stop.
+  const prof = process.env.BENCH_COMPONENT_CPU_PROF;
+  const child = spawn(process.execPath, [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), peapodBin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   let partial = '';
