@@ -30,9 +30,12 @@ export class ApiClient {
     this.agent = new https.Agent({ keepAlive: true, maxSockets: opts.maxSockets, ca: opts.ca });
   }
 
-  /** Sends one request and resolves with the whole body once the last byte has arrived. */
+  /**
+   * Sends one request and resolves with the whole body once the last byte has arrived. A
+   * Buffer body is sent as it is (already JSON), anything else is serialised here.
+   */
   request(method: string, path: string, body?: unknown): Promise<ApiResponse> {
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const payload = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
     const headers: Record<string, string | number> = {
       Authorization: this.auth,
       Accept: 'application/json',
