@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -9,10 +9,12 @@ import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import { silentLogger } from '../util/logger.js';
 import { APIServer } from './server.js';
 
-test('a watch whose client stops reading is closed once its backlog passes the limit, not buffered without bound', async (t) => {
+/** An API server on a fresh SQLite store with a 64 KiB watch backlog limit; removed after the test. */
+async function backlogServer(t: TestContext, socketPath?: (dir: string) => string) {
   const dir = mkdtempSync(join(tmpdir(), 'peapod-backlog-'));
   const store = SqliteStore.open({ path: join(dir, 'state.db'), synchronous: 'NORMAL' });
-  const server = new APIServer({ store, types: allResourceTypes, logger: silentLogger, watchBacklogBytes: 64 * 1024 });
+  const socket = socketPath?.(dir);
+  const server = new APIServer({ store, types: allResourceTypes, logger: silentLogger, watchBacklogBytes: 64 * 1024, socketPath: socket });
   t.after(async () => {
     await server.close();
     await store.close();
@@ -23,6 +25,18 @@ test('a watch whose client stops reading is closed once its backlog passes the l
   await server.registry.create(ns, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
   const { port } = await server.listen();
   const rv = String(await store.currentRevision());
+  /** Creates `count` ConfigMaps of 256 KiB each. */
+  const createBig = async (count: number) => {
+    const value = 'x'.repeat(256 * 1024);
+    for (let i = 0; i < count; i++) {
+      await server.registry.create(cms, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` }, data: { v: value } });
+    }
+  };
+  return { port, socket, rv, createBig };
+}
+
+test('a watch whose client stops reading is closed once its backlog passes the limit, not buffered without bound', async (t) => {
+  const { port, rv, createBig } = await backlogServer(t);
 
   const sock = connect(port, '127.0.0.1');
   t.after(() => sock.destroy());
@@ -31,11 +45,8 @@ test('a watch whose client stops reading is closed once its backlog passes the l
   sock.pause(); // a client that never reads
 
   // Far more than the limit plus what the kernel's socket buffers can hold.
-  const value = 'x'.repeat(256 * 1024);
   const total = 120;
-  for (let i = 0; i < total; i++) {
-    await server.registry.create(cms, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` }, data: { v: value } });
-  }
+  await createBig(total);
 
   // Reading again: the stream ends (the server gave up on it) before all the events.
   let text = '';
@@ -59,32 +70,16 @@ test('a watch whose client stops reading is closed once its backlog passes the l
 });
 
 test('watches on the unix socket (in-process and same-host components) are not cut off: they get every event', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'peapod-backlog-'));
-  const store = SqliteStore.open({ path: join(dir, 'state.db'), synchronous: 'NORMAL' });
-  const socketPath = join(dir, 'apiserver.sock');
-  const server = new APIServer({ store, types: allResourceTypes, logger: silentLogger, watchBacklogBytes: 64 * 1024, socketPath });
-  t.after(async () => {
-    await server.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const ns = server.resourceType('', 'v1', 'namespaces')!;
-  const cms = server.resourceType('', 'v1', 'configmaps')!;
-  await server.registry.create(ns, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
-  await server.listen();
-  const rv = String(await store.currentRevision());
+  const { socket, rv, createBig } = await backlogServer(t, (dir) => join(dir, 'apiserver.sock'));
 
-  const sock = connect(socketPath);
+  const sock = connect(socket!);
   t.after(() => sock.destroy());
   await new Promise<void>((resolve, reject) => sock.once('connect', resolve).once('error', reject));
   sock.write(`GET /api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${rv} HTTP/1.1\r\nHost: x\r\n\r\n`);
   sock.pause();
 
-  const value = 'x'.repeat(256 * 1024);
   const total = 60;
-  for (let i = 0; i < total; i++) {
-    await server.registry.create(cms, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` }, data: { v: value } });
-  }
+  await createBig(total);
 
   let text = '';
   let ended = false;

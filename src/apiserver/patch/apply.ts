@@ -48,6 +48,10 @@ interface Manager {
   fields: FieldSet;
 }
 
+/** A manager whose stored fields are kept in their encoded form because the write leaves them alone. */
+type EncodedManager = Omit<Manager, 'fields'> & { fieldsV1: Record<string, unknown> };
+type Tracked = Manager | EncodedManager;
+
 /** Managers are the same entry when these match; an applier's apiVersion is not part of it. */
 function identity(m: Pick<Manager, 'manager' | 'operation' | 'apiVersion' | 'subresource'>): string {
   return JSON.stringify([m.manager, m.operation, m.operation === 'Apply' ? '' : m.apiVersion, m.subresource ?? '']);
@@ -86,7 +90,7 @@ function decodeManagers(entries: unknown): Manager[] {
 }
 
 /** Writes managedFields in Kubernetes' order: Apply before Update, then by time, name, version. */
-function encodeManagers(managers: (Manager | (Omit<Manager, 'fields'> & { fieldsV1: Record<string, unknown> }))[]): ManagedFieldsEntry[] {
+function encodeManagers(managers: Tracked[]): ManagedFieldsEntry[] {
   const seconds = (t?: string) => (t ? Math.floor(Date.parse(t) / 1000) || 0 : 0);
   return managers
     .filter((m) => ('fields' in m ? !m.fields.isEmpty() : Object.keys(m.fieldsV1).length > 0))
@@ -127,7 +131,7 @@ function viewWithoutManagedFields(obj: KubeObject | undefined): KubeObject | und
   return { ...obj, metadata };
 }
 
-function withManagedFields(obj: KubeObject, managers: Manager[]): KubeObject {
+function withManagedFields(obj: KubeObject, managers: Tracked[]): KubeObject {
   const entries = encodeManagers(managers);
   const metadata = { ...(obj.metadata ?? {}) };
   if (entries.length > 0) metadata.managedFields = entries;
@@ -200,32 +204,32 @@ export function updateManagedFields(opts: UpdateManagedFieldsOptions): KubeObjec
 
   // The stored entries were written by this code, so an entry the write does not touch can
   // keep its encoded fields as they are; only a client's own entries are decoded in full.
-  const entries = start === stored ? updateStoredEntries(stored, change.removed, taken, self, now) : undefined;
-  if (entries) {
-    const metadata = { ...(after.metadata ?? {}) };
-    if (entries.length > 0) metadata.managedFields = entries;
-    else delete metadata.managedFields;
-    return { ...after, metadata };
-  }
-
-  let managers = decodeManagers(start);
   const selfId = identity(self);
+  const { managers, mine } =
+    (start === stored ? storedManagers(stored, change.removed, taken, selfId) : undefined) ??
+    decodedManagers(start, change.removed, taken, selfId);
+  if (!taken.isEmpty()) {
+    const owner = mine ?? { ...self, fields: new FieldSet() };
+    if (!mine) managers.push(owner);
+    owner.fields = owner.fields.union(taken);
+    owner.time = now;
+  }
+  return withManagedFields(
+    after,
+    managers.map((m) => ('fields' in m ? { ...m, fields: m.fields.difference(UNOWNED) } : m)),
+  );
+}
+
+/** Every manager decoded, less what the write removed, and less what it took unless it is the writer's own. */
+function decodedManagers(entries: unknown, removed: FieldSet, taken: FieldSet, selfId: string): { managers: Tracked[]; mine?: Manager } {
+  const managers = decodeManagers(entries);
   let mine: Manager | undefined;
   for (const m of managers) {
-    m.fields = m.fields.difference(change.removed);
+    m.fields = m.fields.difference(removed);
     if (identity(m) === selfId) mine = m;
     else m.fields = m.fields.difference(taken);
   }
-  if (!taken.isEmpty()) {
-    if (!mine) {
-      mine = { ...self, fields: new FieldSet() };
-      managers.push(mine);
-    }
-    mine.fields = mine.fields.union(taken);
-    mine.time = now;
-  }
-  managers = managers.map((m) => ({ ...m, fields: m.fields.difference(UNOWNED) }));
-  return withManagedFields(after, managers);
+  return { managers, mine };
 }
 
 /** Whether some path is a member both of the encoded set `v1` and of `set`. */
@@ -240,21 +244,14 @@ function sharesMember(v1: Record<string, unknown>, set: FieldSet): boolean {
 }
 
 /**
- * The Update bookkeeping of updateManagedFields over stored entries, decoding only the entries
- * the write changes: self, and whoever owned a removed, taken or unowned path. Undefined when
- * the entries are not in the shape this code writes (then the caller takes the general path).
+ * decodedManagers over stored entries, decoding only the entries the write changes: the
+ * writer's own, and whoever owned a removed, taken or unowned path. Undefined when the entries
+ * are not in the shape this code writes (then the caller decodes them all).
  */
-function updateStoredEntries(
-  stored: unknown,
-  removed: FieldSet,
-  taken: FieldSet,
-  self: Omit<Manager, 'fields'>,
-  now: string,
-): ManagedFieldsEntry[] | undefined {
+function storedManagers(stored: unknown, removed: FieldSet, taken: FieldSet, selfId: string): { managers: Tracked[]; mine?: Manager } | undefined {
   if (stored !== undefined && !Array.isArray(stored)) return undefined;
-  const selfId = identity(self);
   const seen = new Set<string>();
-  const managers: (Manager | (Omit<Manager, 'fields'> & { fieldsV1: Record<string, unknown> }))[] = [];
+  const managers: Tracked[] = [];
   let mine: Manager | undefined;
   for (const raw of (stored ?? []) as unknown[]) {
     if (!isPlainObject(raw)) return undefined;
@@ -280,17 +277,7 @@ function updateStoredEntries(
     if (isSelf) mine = m;
     managers.push(m);
   }
-  if (!taken.isEmpty()) {
-    if (!mine) {
-      mine = { ...self, fields: new FieldSet() };
-      managers.push(mine);
-    }
-    mine.fields = mine.fields.union(taken);
-    mine.time = now;
-  }
-  return encodeManagers(
-    managers.map((m) => ('fields' in m ? { ...m, fields: m.fields.difference(UNOWNED) } : m)),
-  );
+  return { managers, mine };
 }
 
 /**
