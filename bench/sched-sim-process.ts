@@ -42,7 +42,8 @@ export type SimProcess = PeapodProcess;
 
 /** Starts the sim and resolves once it says every node is registered. */
 export function startSimProcess(opts: SimProcessOptions, timeoutMs = 180_000): Promise<SimProcess> {
-  const args = ['sim', '--kubeconfig', opts.kubeconfig, '--nodes', String(opts.nodes), '--prefix', opts.prefix];
+  // --health-port 0: the benchmark reads no health endpoint, and a fixed port could be taken.
+  const args = ['sim', '--kubeconfig', opts.kubeconfig, '--nodes', String(opts.nodes), '--prefix', opts.prefix, '--health-port', '0'];
   if (opts.heartbeatInterval !== undefined) args.push('--heartbeat-interval', opts.heartbeatInterval);
   return startPeapodProcess('sim', args, /peapod sim running/, 'register its nodes', timeoutMs);
 }
@@ -52,7 +53,7 @@ export function startSimProcess(opts: SimProcessOptions, timeoutMs = 180_000): P
  * default leader election (as in a cluster), and resolves once the process says it runs.
  */
 export function startComponentProcess(what: 'controller-manager' | 'scheduler', kubeconfig: string, timeoutMs = 60_000): Promise<PeapodProcess> {
-  return startPeapodProcess(what, [what, '--kubeconfig', kubeconfig], new RegExp(`peapod ${what} running`), 'start', timeoutMs);
+  return startPeapodProcess(what, [what, '--kubeconfig', kubeconfig, '--health-port', '0'], new RegExp(`peapod ${what} running`), 'start', timeoutMs);
 }
 
 async function startPeapodProcess(what: string, args: string[], ready: RegExp, doing: string, timeoutMs: number): Promise<PeapodProcess> {

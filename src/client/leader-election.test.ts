@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startControlPlane, type ControlPlane } from '../controlplane/controlplane.js';
+import { FakeClock } from '../util/fake-clock.js';
 import { silentLogger } from '../util/logger.js';
 import { waitFor } from '../../test/util/wait.js';
 import { LeaderElector, leasesResource, type LeaderElectorOptions, type LeaseSpec } from './leader-election.js';
@@ -113,5 +114,28 @@ describe('LeaderElector against a control plane', { concurrency: false }, () => 
     await waitFor(() => !a.isLeader(), { timeoutMs: 5000, message: 'a gives up' });
     assert.deepEqual(state, ['a started', 'a aborted', 'a stopped']);
     assert.equal(a.leader(), 'intruder');
+  });
+
+  it('fails check() only while it leads without having renewed for the lease duration plus the grace', async () => {
+    const clock = new FakeClock();
+    const a = elector('check', 'a', [], { clock, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 });
+    a.check(0); // a copy that does not lead is healthy
+    a.start();
+    await waitFor(() => a.isLeader(), { message: 'a leads' });
+    a.check(20_000);
+    // The retry timer fires on the way, but the renewal it starts cannot land inside step():
+    // to check(), the renew loop looks stuck for the whole stretch.
+    clock.step(35_000);
+    a.check(20_000); // exactly lease duration + grace: still healthy
+    clock.step(1);
+    assert.throws(() => a.check(20_000), /failed election to renew leadership on lease kube-system\/check: last renewed 35\.0s ago/);
+    await waitFor(
+      () => {
+        a.check(20_000);
+        return true;
+      },
+      { message: 'the renewal in flight to make it healthy again' },
+    );
+    assert.equal(a.isLeader(), true);
   });
 });

@@ -63,6 +63,8 @@ export class LeaderElector {
   private observedHolder = '';
   /** The last write to the lease made this copy its holder (it may not be leading yet). */
   private holding = false;
+  /** Clock time of the last write that made or kept this copy the holder. */
+  private renewedAt = 0;
   private loop?: Promise<void>;
   private wake?: () => void;
 
@@ -92,6 +94,19 @@ export class LeaderElector {
   /** Holder of the lease as last read ("" when none). */
   leader(): string {
     return this.observedHolder;
+  }
+
+  /**
+   * client-go's LeaderElector.Check, behind the leaderElection healthz check: throws when this
+   * copy leads but has not renewed the lease for leaseDuration + maxTolerableExpiredMs, so its
+   * renew loop is stuck and it should have stepped down. A copy that does not lead passes.
+   */
+  check(maxTolerableExpiredMs: number): void {
+    if (!this.isLeader()) return;
+    const sinceMs = this.clock.now() - this.renewedAt;
+    if (sinceMs > this.leaseDurationMs + maxTolerableExpiredMs) {
+      throw new Error(`failed election to renew leadership on lease ${this.namespace}/${this.opts.name}: last renewed ${(sinceMs / 1000).toFixed(1)}s ago`);
+    }
   }
 
   /** Stops contending; if leading, ends leadership and (by default) releases the lease. */
@@ -185,6 +200,7 @@ export class LeaderElector {
         });
         this.observe(identity);
         this.holding = true;
+        this.renewedAt = now;
         return true;
       } catch (createErr) {
         // 409: another copy created it first; it will be read on the next attempt.
@@ -214,6 +230,7 @@ export class LeaderElector {
       await client.update(leasesResource, { ...lease, spec: next });
       this.observe(identity);
       this.holding = true;
+      this.renewedAt = now;
       return true;
     } catch (err) {
       if (!(err instanceof ApiError && err.code === 409)) this.log.warn('updating the lease failed', { err });

@@ -12,7 +12,16 @@ import { resolve } from 'node:path';
 import { createLogger, type Logger } from '../util/logger.js';
 import { parseDuration } from '../util/duration.js';
 import { startControlPlane, type ControlPlaneOptions } from '../controlplane/controlplane.js';
-import { startControllerManager, startScheduler, startSimNodes, type Credentials, type LeaderElectionOptions } from '../controlplane/components.js';
+import {
+  electedHealthChecks,
+  startControllerManager,
+  startScheduler,
+  startSimNodes,
+  type Credentials,
+  type LeaderElectionOptions,
+  type Running,
+} from '../controlplane/components.js';
+import { HealthServerListenError, startHealthServer, type HealthChecks, type HealthServer } from '../controlplane/health-server.js';
 import { loadKubeconfig } from '../client/kubeconfig.js';
 
 const usage = `Usage: peapod <command> [options]
@@ -33,15 +42,21 @@ Commands:
              --node-monitor-period D                  (default 5s)
              --default-unreachable-toleration-seconds N (default 300)
              --default-not-ready-toleration-seconds N   (default 300)
-  controller-manager --kubeconfig FILE [--leader-elect=false] [--node-monitor-grace-period D]
+  controller-manager --kubeconfig FILE [--leader-elect=false] [--node-monitor-grace-period D] [--health-port N]
            Run the controllers (replicas, deployments, node lifecycle, garbage collection,
            namespaces); with leader election through the kube-system/kube-controller-manager Lease.
-  scheduler --kubeconfig FILE [--leader-elect=false]
+           Health endpoints on http://127.0.0.1:N (default 10257).
+  scheduler --kubeconfig FILE [--leader-elect=false] [--health-port N]
            Run the scheduler; with leader election through the kube-system/kube-scheduler Lease.
-  sim      --kubeconfig FILE --nodes N [--prefix NAME] [--cpu Q] [--memory Q] [--pods N] [--heartbeat-interval D]
+           Health endpoints on http://127.0.0.1:N (default 10259).
+  sim      --kubeconfig FILE --nodes N [--prefix NAME] [--cpu Q] [--memory Q] [--pods N] [--heartbeat-interval D] [--health-port N]
            Run N simulated nodes until stopped; they stop heartbeating when it ends.
+           Health endpoints on http://127.0.0.1:N (default 10260).
   up       Start a local cluster for trying peapod out (data in ./.peapod, port 6443, 3 simulated nodes).
   help     Show this text.
+
+--health-port N serves /livez, /healthz and /readyz (?verbose lists the checks) over plain HTTP
+on 127.0.0.1 only; 0 picks a free port, which the start-up line on stdout shows.
 
 Durations (D) are like 40s, 5m, 1h30m; a bare number is seconds.
 `;
@@ -73,12 +88,38 @@ function intFlag(name: string, v: string | undefined, min = 0): number | undefin
   return n;
 }
 
+function healthPortFlag(v: string | undefined, defaultPort: number): number {
+  if (v === undefined) return defaultPort;
+  if (!/^\d+$/.test(v) || Number(v) > 65535) fail(`--health-port must be an integer from 0 to 65535 (0 picks a free port), got ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+/**
+ * Binds the health endpoints before the component starts, so a port in use ends the command
+ * before it has registered nodes or taken a Lease.
+ */
+async function serveHealth(port: number, checks: HealthChecks, logger: Logger): Promise<HealthServer> {
+  try {
+    return await startHealthServer({ port, checks, logger: logger.child({ component: 'health' }) });
+  } catch (err) {
+    if (!(err instanceof HealthServerListenError)) throw err;
+    const hint = err.code === 'EADDRINUSE' ? ' (another copy on this machine?); pass --health-port with a free port, or --health-port 0 to pick one' : '';
+    fail(`--health-port ${port}: ${err.message}${hint}`);
+  }
+}
+
 type FlagSpec = Record<string, { type: 'string' | 'boolean' }>;
 
 function parse(argv: string[], options: FlagSpec): Record<string, string | boolean | undefined> {
+  // Kubernetes' components take booleans as --flag=false (the usage text does too); parseArgs
+  // knows only --flag and --no-flag.
+  const args = argv.map((a) => {
+    const m = /^--([a-z][a-z0-9-]*)=(true|false)$/.exec(a);
+    return m && options[m[1]!]?.type === 'boolean' ? (m[2] === 'true' ? `--${m[1]}` : `--no-${m[1]}`) : a;
+  });
   try {
     // allowNegative (--no-x) is in Node 20.16+; older Node reads --no-x as unknown and says so.
-    const config = { args: argv, options, strict: true, allowNegative: true };
+    const config = { args, options, strict: true, allowNegative: true };
     return parseArgs(config as Parameters<typeof parseArgs>[0]).values as Record<string, string | boolean | undefined>;
   } catch (err) {
     fail(`${(err as Error).message}\n\n${usage}`);
@@ -184,29 +225,47 @@ const electionFlags = {
   'leader-elect-renew-deadline': { type: 'string' },
   'leader-elect-retry-period': { type: 'string' },
   id: { type: 'string' },
+  'health-port': { type: 'string' },
   'log-level': { type: 'string' },
 } as const;
 
 async function runControllerManager(argv: string[]): Promise<void> {
   const values = parse(argv, { ...electionFlags, 'node-monitor-grace-period': { type: 'string' }, 'node-monitor-period': { type: 'string' } });
+  const healthPort = healthPortFlag(values['health-port'] as string | undefined, 10257);
   const logger = loggerFor(values['log-level'] as string | undefined);
-  const running = startControllerManager({
-    credentials: credentialsFrom(values.kubeconfig as string | undefined),
-    logger,
-    leaderElection: leaderElectionFrom(values),
-    nodeMonitorGracePeriodMs: durationFlag('node-monitor-grace-period', values['node-monitor-grace-period'] as string | undefined),
-    nodeMonitorPeriodMs: durationFlag('node-monitor-period', values['node-monitor-period'] as string | undefined),
-  });
-  process.stdout.write('peapod controller-manager running\n');
-  exitOnSignal(logger, () => running.stop());
+  const credentials = credentialsFrom(values.kubeconfig as string | undefined);
+  const leaderElection = leaderElectionFrom(values);
+  const nodeMonitorGracePeriodMs = durationFlag('node-monitor-grace-period', values['node-monitor-grace-period'] as string | undefined);
+  const nodeMonitorPeriodMs = durationFlag('node-monitor-period', values['node-monitor-period'] as string | undefined);
+  let running: Running | undefined;
+  const health = await serveHealth(healthPort, electedHealthChecks(() => running, leaderElection !== false), logger);
+  running = startControllerManager({ credentials, logger, leaderElection, nodeMonitorGracePeriodMs, nodeMonitorPeriodMs });
+  process.stdout.write(`peapod controller-manager running, health checks at ${health.url}\n`);
+  exitOnSignal(logger, stopBoth(running, health));
 }
 
 async function runScheduler(argv: string[]): Promise<void> {
   const values = parse(argv, { ...electionFlags });
+  const healthPort = healthPortFlag(values['health-port'] as string | undefined, 10259);
   const logger = loggerFor(values['log-level'] as string | undefined);
-  const running = startScheduler({ credentials: credentialsFrom(values.kubeconfig as string | undefined), logger, leaderElection: leaderElectionFrom(values) });
-  process.stdout.write('peapod scheduler running\n');
-  exitOnSignal(logger, () => running.stop());
+  const credentials = credentialsFrom(values.kubeconfig as string | undefined);
+  const leaderElection = leaderElectionFrom(values);
+  let running: Running | undefined;
+  const health = await serveHealth(healthPort, electedHealthChecks(() => running, leaderElection !== false), logger);
+  running = startScheduler({ credentials, logger, leaderElection });
+  process.stdout.write(`peapod scheduler running, health checks at ${health.url}\n`);
+  exitOnSignal(logger, stopBoth(running, health));
+}
+
+/** Stops the component, then its health endpoints (which answer until it is gone). */
+function stopBoth(component: { stop(): Promise<void> }, health: HealthServer): () => Promise<void> {
+  return async () => {
+    try {
+      await component.stop();
+    } finally {
+      await health.close();
+    }
+  };
 }
 
 async function runSim(argv: string[]): Promise<void> {
@@ -218,6 +277,7 @@ async function runSim(argv: string[]): Promise<void> {
     memory: { type: 'string' },
     pods: { type: 'string' },
     'heartbeat-interval': { type: 'string' },
+    'health-port': { type: 'string' },
     'log-level': { type: 'string' },
   });
   const nodes = intFlag('nodes', (values.nodes as string | undefined) ?? '1', 1)!;
@@ -228,16 +288,28 @@ async function runSim(argv: string[]): Promise<void> {
   if (values.cpu) capacity.cpu = values.cpu as string;
   if (values.memory) capacity.memory = values.memory as string;
   if (values.pods) capacity.pods = values.pods as string;
-  const sim = await startSimNodes({
-    credentials: credentialsFrom(values.kubeconfig as string | undefined),
+  const heartbeatIntervalMs = durationFlag('heartbeat-interval', values['heartbeat-interval'] as string | undefined);
+  const healthPort = healthPortFlag(values['health-port'] as string | undefined, 10260);
+  const credentials = credentialsFrom(values.kubeconfig as string | undefined);
+  let registered = false;
+  const health = await serveHealth(
+    healthPort,
+    {
+      readyz: [
+        {
+          name: 'node-registration',
+          check: () => {
+            if (!registered) throw new Error('simulated nodes not registered yet');
+          },
+        },
+      ],
+    },
     logger,
-    nodes,
-    prefix,
-    capacity,
-    heartbeatIntervalMs: durationFlag('heartbeat-interval', values['heartbeat-interval'] as string | undefined),
-  });
-  process.stdout.write(`peapod sim running ${nodes} node(s) named ${prefix}-0..${prefix}-${nodes - 1}\n`);
-  exitOnSignal(logger, () => sim.stop());
+  );
+  const sim = await startSimNodes({ credentials, logger, nodes, prefix, capacity, heartbeatIntervalMs });
+  registered = true;
+  process.stdout.write(`peapod sim running ${nodes} node(s) named ${prefix}-0..${prefix}-${nodes - 1}, health checks at ${health.url}\n`);
+  exitOnSignal(logger, stopBoth(sim, health));
 }
 
 async function main(): Promise<void> {

@@ -21,6 +21,7 @@ import { Scheduler } from '../scheduler/scheduler.js';
 import { SimNodePool } from '../sim/pool.js';
 import { realClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
+import type { HealthChecks } from './health-server.js';
 
 export interface Credentials {
   server: string;
@@ -46,6 +47,12 @@ interface Part {
 export interface Running {
   /** True while this copy is active (it leads, or runs without leader election). */
   isActive(): boolean;
+  /** True once this copy's informers have synced and its parts run; false again when it stops leading. */
+  isStarted(): boolean;
+  /** True while leader election is on and this copy waits for the Lease another copy holds (as last read). */
+  isStandby(): boolean;
+  /** Throws when this copy leads but has not renewed its Lease in time (LeaderElector.check); no-op without leader election. */
+  checkLeaderElection(): void;
   stop(): Promise<void>;
 }
 
@@ -66,6 +73,34 @@ export interface SchedulerComponentOptions {
   leaderElection?: LeaderElectionOptions | false;
 }
 
+/**
+ * How long past its lease duration a leader may go without renewing before its leaderElection
+ * health check fails: kube-controller-manager's and kube-scheduler's NewLeaderHealthzAdaptor(20s).
+ */
+const leaderElectionHealthGraceMs = 20_000;
+
+/**
+ * The health checks of an elected component's process, over `component()` (undefined until it
+ * is started, so the port can be bound before anything else happens): /healthz adds the
+ * leaderElection check when leader election is on; /readyz passes once the component has
+ * started, or while it stands by for a Lease another copy holds (a standby has no informers
+ * to sync, and is as ready as it can be).
+ */
+export function electedHealthChecks(component: () => Running | undefined, leaderElection: boolean): HealthChecks {
+  return {
+    healthz: leaderElection ? [{ name: 'leaderElection', check: () => component()?.checkLeaderElection() }] : [],
+    readyz: [
+      {
+        name: 'informer-sync',
+        check: () => {
+          const c = component();
+          if (!c?.isStarted() && !c?.isStandby()) throw new Error('informers not synced yet');
+        },
+      },
+    ],
+  };
+}
+
 function newIdentity(): string {
   return `${hostname()}_${randomBytes(4).toString('hex')}`;
 }
@@ -84,22 +119,33 @@ function runElected(opts: {
   build: (informers: SharedInformerFactory) => Part[];
 }): Running {
   const log = opts.logger.child({ component: opts.name });
-  let current: { informers: SharedInformerFactory; parts: Part[] } | undefined;
+  let current: { informers: SharedInformerFactory; parts: Part[]; started: boolean; stopping: boolean } | undefined;
   let starting: Promise<void> | undefined;
 
   const up = async (): Promise<void> => {
     // Controllers and the scheduler never read managedFields; like kube's, their caches drop them.
     const informers = new SharedInformerFactory(opts.client, { clock: opts.clock, logger: log, transform: stripManagedFields });
     const parts = opts.build(informers);
-    current = { informers, parts };
+    const c = { informers, parts, started: false, stopping: false };
+    current = c;
     await informers.start();
-    for (const p of parts) await p.start();
+    for (const p of parts) {
+      if (c.stopping) return;
+      await p.start();
+    }
+    c.started = true;
     log.info('started');
   };
   const down = async (): Promise<void> => {
-    await starting?.catch(() => undefined);
     const c = current;
     current = undefined;
+    // A start still waiting for its caches to sync (the API server unreachable, say) is cut
+    // short: stopped informers end it, and it starts no part after that.
+    if (c) {
+      c.stopping = true;
+      if (!c.started) c.informers.stop();
+    }
+    await starting?.catch(() => undefined);
     if (!c) return;
     for (const p of [...c.parts].reverse()) await p.stop();
     c.informers.stop();
@@ -109,14 +155,21 @@ function runElected(opts: {
   if (opts.leaderElection === false || opts.leaderElection === undefined) {
     starting = up();
     starting.catch((err) => log.error('failed to start', { err: (err as Error).message }));
-    return { isActive: () => current !== undefined, stop: down };
+    return {
+      isActive: () => current !== undefined,
+      isStarted: () => current?.started === true,
+      isStandby: () => false,
+      checkLeaderElection: () => {},
+      stop: down,
+    };
   }
   const le = opts.leaderElection;
+  const identity = le.identity ?? newIdentity();
   const elector = new LeaderElector({
     client: opts.client,
     namespace: 'kube-system',
     name: opts.name,
-    identity: le.identity ?? newIdentity(),
+    identity,
     leaseDurationMs: le.leaseDurationMs,
     renewDeadlineMs: le.renewDeadlineMs,
     retryPeriodMs: le.retryPeriodMs,
@@ -133,6 +186,10 @@ function runElected(opts: {
   elector.start();
   return {
     isActive: () => elector.isLeader() && current !== undefined,
+    isStarted: () => current?.started === true,
+    // Not before it has read the Lease: a copy that cannot reach the API server waits for nothing.
+    isStandby: () => !elector.isLeader() && elector.leader() !== '' && elector.leader() !== identity,
+    checkLeaderElection: () => elector.check(leaderElectionHealthGraceMs),
     stop: async () => {
       await elector.stop();
       await down();
@@ -171,7 +228,7 @@ function startComponent(opts: {
     build: (informers) => opts.build({ client, informers, recorder, clock, logger: opts.logger }),
   });
   return {
-    isActive: running.isActive,
+    ...running,
     stop: async () => {
       await running.stop();
       await recorder.close();

@@ -177,8 +177,13 @@ export interface RunningProcess {
   kill(): Promise<void>;
 }
 
-/** Runs another `peapod` subcommand (controller-manager, scheduler, sim) until stopped. */
+/**
+ * Runs another `peapod` subcommand (controller-manager, scheduler, sim) until stopped. Unless
+ * `args` name a --health-port, it gets `--health-port 0`: the fixed default ports (10257,
+ * 10259, 10260) would collide between copies and with tests running side by side.
+ */
 export async function startPeapod(args: string[], opts: { ready?: RegExp; timeoutMs?: number } = {}): Promise<RunningProcess> {
+  if (!args.some((a) => a === '--health-port' || a.startsWith('--health-port='))) args = [...args, '--health-port', '0'];
   const proc = spawn(process.execPath, [peapodBin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
