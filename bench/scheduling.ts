@@ -1,9 +1,9 @@
 /**
- * The scheduling benchmark (issue 3): a `peapod server` (SQLite), `peapod controller-manager`
- * and `peapod scheduler` as processes of their own, as in a cluster (or, with
- * BENCH_SIM_COMPONENTS=server, inside the server, as `peapod server` runs them by default),
- * a separate `peapod sim` process with 1,000 simulated nodes, and 10,000 pods, half made by
- * Deployments and half POSTed as bare pods:
+ * The scheduling benchmark (issue 3): a `peapod server` (SQLite) running the controller manager
+ * and scheduler on threads of its own, as it does by default (or, with
+ * BENCH_SIM_COMPONENTS=processes, `peapod controller-manager` and `peapod scheduler` as
+ * processes of their own), a separate `peapod sim` process with 1,000 simulated nodes, and
+ * 10,000 pods, half made by Deployments and half POSTed as bare pods:
  *
  *   1. Deployments: 50 Deployments × 100 replicas, all POSTed at once; the ReplicaSet controller
  *      creates the pods, the scheduler binds them, the sim runs them. Startup is measured from
@@ -20,7 +20,8 @@
  *
  * Knobs (environment): BENCH_SIM_NODES (1000), BENCH_SIM_PODS (10000; half each way),
  * BENCH_SIM_REPLICAS (100 per Deployment), BENCH_SIM_CLIENTS (50 bare POSTs in flight),
- * BENCH_SIM_COMPONENTS (processes, or server: the controller manager and scheduler in-process);
+ * BENCH_SIM_COMPONENTS (server: the controller manager and scheduler inside the server, the default;
+ * processes: each its own process);
  * BENCH_SIM_TIMES=FILE writes every pod's ADDED / bound / Running stamps there as CSV.
  */
 import { writeFileSync } from 'node:fs';
@@ -68,7 +69,7 @@ function readConfig(): Config {
   const count = Math.max(1, Math.ceil(deploymentPods / replicas));
   // Replicas spread evenly, so the Deployments add up to exactly deploymentPods.
   const deployments = Array.from({ length: count }, (_, i) => Math.floor(deploymentPods / count) + (i < deploymentPods % count ? 1 : 0));
-  const where = process.env.BENCH_SIM_COMPONENTS ?? 'processes';
+  const where = process.env.BENCH_SIM_COMPONENTS ?? 'server';
   if (where !== 'processes' && where !== 'server') throw new Error(`BENCH_SIM_COMPONENTS must be "processes" or "server", got ${JSON.stringify(where)}`);
   return { nodes, pods, deployments, barePods: pods - deploymentPods, clients: envInt('BENCH_SIM_CLIENTS', 50), componentsInServer: where === 'server' };
 }
@@ -347,7 +348,7 @@ async function run(cfg: Config, signal: AbortSignal, onChildren: (pids: number[]
   let probe: ApiProbe | undefined;
   let sampler: NodeJS.Timeout | undefined;
   try {
-    progress(`starting peapod server (SQLite${cfg.componentsInServer ? ', controllers and scheduler in-process' : ''})`);
+    progress(`starting peapod server (SQLite${cfg.componentsInServer ? ', controllers and scheduler on its threads' : ''})`);
     server = await startPeapodServer({ store: 'sqlite', extraArgs: cfg.componentsInServer ? [] : ['--no-controllers', '--no-scheduler'] });
     onChildren([server.pid]);
     progress(`server up at ${server.url} (pid ${server.pid})`);
@@ -499,7 +500,7 @@ function setRows(r: SetResult, originText: string): Line[] {
 function buildReport(cfg: Config, r: SchedRun): string {
   const rows: Array<Line | { section: string }> = [];
   const replicas = [...new Set(cfg.deployments)].join('/');
-  const layout = cfg.componentsInServer ? 'controller manager and scheduler inside the server' : 'controller manager and scheduler as processes';
+  const layout = cfg.componentsInServer ? 'controller manager and scheduler on threads of the server' : 'controller manager and scheduler as processes';
   rows.push({
     section: `Cluster: ${fmtInt(cfg.nodes)} simulated nodes in one \`peapod sim\` process; server on SQLite; ${layout}; ${availableParallelism()} cores shared by all of them and this client`,
   });

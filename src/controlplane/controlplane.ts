@@ -18,6 +18,7 @@ import { APIServer } from '../apiserver/server.js';
 import { NamespaceLifecycle } from '../apiserver/namespace-lifecycle.js';
 import { defaultTolerationSeconds } from '../apiserver/admission/default-tolerations.js';
 import { startControllerManager, startScheduler, startSimNodes } from './components.js';
+import { startComponentThread, type ComponentSpec } from './component-thread.js';
 import { EventExpiry } from '../apiserver/event-expiry.js';
 import { clusterIPAllocator, parseCIDR } from '../apiserver/admission/cluster-ip.js';
 
@@ -33,6 +34,11 @@ export interface ControlPlaneOptions {
   controllers?: boolean;
   /** Run the scheduler in this process (default false here; `peapod server` turns it on). */
   scheduler?: boolean;
+  /**
+   * Run those components on worker threads of this process (default: yes, unless a clock is
+   * given) rather than on the API server's own event loop.
+   */
+  componentThreads?: boolean;
   /** Simulated nodes to run in this process (default 0). */
   simNodes?: number;
   nodeMonitorGracePeriodMs?: number;
@@ -111,24 +117,40 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     closers.unshift(named('compactor', () => compactor.close()));
     // The in-process components skip TLS: they reach the server through its unix socket.
     const credentials = { server: url, caCert: pki.caCert, token: adminToken, socketPath };
-    if (opts.controllers) {
-      const cm = startControllerManager({
-        credentials,
-        logger: log,
-        clock,
-        leaderElection: false,
-        nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs,
-        nodeMonitorPeriodMs: opts.nodeMonitorPeriodMs,
+    if (opts.componentThreads ?? !opts.clock) {
+      // Each on a thread of its own (see component-thread.ts); a real clock only, as a
+      // test's fake clock cannot cross to another thread.
+      const specs: ComponentSpec[] = [];
+      if (opts.controllers) specs.push({ kind: 'controller-manager', nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs, nodeMonitorPeriodMs: opts.nodeMonitorPeriodMs });
+      if (opts.scheduler) specs.push({ kind: 'scheduler' });
+      if (opts.simNodes) specs.push({ kind: 'sim', nodes: opts.simNodes, prefix: 'sim-node' });
+      const started = await Promise.allSettled(specs.map((spec) => startComponentThread(spec, credentials, log)));
+      // Simulated nodes stop first (they stop heartbeating), then the controllers and scheduler.
+      started.forEach((s, i) => {
+        if (s.status === 'fulfilled') closers.unshift(named(specs[i]!.kind, () => s.value.stop()));
       });
-      closers.unshift(named('controller-manager', () => cm.stop()));
-    }
-    if (opts.scheduler) {
-      const sched = startScheduler({ credentials, logger: log, clock, leaderElection: false });
-      closers.unshift(named('scheduler', () => sched.stop()));
-    }
-    if (opts.simNodes) {
-      const sim = await startSimNodes({ credentials, logger: log, clock, nodes: opts.simNodes, prefix: 'sim-node' });
-      closers.unshift(named('sim-nodes', () => sim.stop()));
+      const failed = started.find((s) => s.status === 'rejected');
+      if (failed) throw failed.reason;
+    } else {
+      if (opts.controllers) {
+        const cm = startControllerManager({
+          credentials,
+          logger: log,
+          clock,
+          leaderElection: false,
+          nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs,
+          nodeMonitorPeriodMs: opts.nodeMonitorPeriodMs,
+        });
+        closers.unshift(named('controller-manager', () => cm.stop()));
+      }
+      if (opts.scheduler) {
+        const sched = startScheduler({ credentials, logger: log, clock, leaderElection: false });
+        closers.unshift(named('scheduler', () => sched.stop()));
+      }
+      if (opts.simNodes) {
+        const sim = await startSimNodes({ credentials, logger: log, clock, nodes: opts.simNodes, prefix: 'sim-node' });
+        closers.unshift(named('sim-nodes', () => sim.stop()));
+      }
     }
     const kubeconfigPath = join(dataDir, 'kubeconfig.yaml');
     writeKubeconfig(kubeconfigPath, { server: url.replace('127.0.0.1', host === '0.0.0.0' ? '127.0.0.1' : host), caCert: pki.caCert, token: adminToken });
