@@ -7,6 +7,7 @@ import { BENCH_NAMESPACE, benchPod, benchPodName } from './pod-fixture.js';
 import { summarize, type LatencySummary } from './stats.js';
 
 const podsPath = `/api/v1/namespaces/${BENCH_NAMESPACE}/pods`;
+const podsIn = (namespace: string) => `/api/v1/namespaces/${namespace}/pods`;
 
 export type Progress = (line: string) => void;
 
@@ -23,8 +24,9 @@ export interface CreateResult {
 }
 
 /**
- * POSTs `count` pods with `concurrency` requests in flight; failures are counted, not thrown.
- * Every benchmark here stops early, with what it has, once `signal` is aborted.
+ * POSTs `count` pods (to the bench namespace unless `namespace` says otherwise) with
+ * `concurrency` requests in flight; failures are counted, not thrown. Every benchmark here
+ * stops early, with what it has, once `signal` is aborted.
  */
 export async function benchCreates(
   client: ApiClient,
@@ -32,6 +34,7 @@ export async function benchCreates(
   concurrency: number,
   progress: Progress,
   signal?: AbortSignal,
+  namespace = BENCH_NAMESPACE,
 ): Promise<CreateResult> {
   const latencies: number[] = [];
   const createdIndexes: number[] = [];
@@ -40,7 +43,8 @@ export async function benchCreates(
   let next = 0;
   let done = 0;
   // Serialised before the clock starts: the load generator's own JSON work is not what is measured.
-  const bodies = Array.from({ length: count }, (_, i) => Buffer.from(JSON.stringify(benchPod(i))));
+  const bodies = Array.from({ length: count }, (_, i) => Buffer.from(JSON.stringify(benchPod(i, namespace))));
+  const path = podsIn(namespace);
   const step = Math.max(1, Math.floor(count / 10));
   const t0 = performance.now();
   const worker = async () => {
@@ -48,7 +52,7 @@ export async function benchCreates(
       const t = performance.now();
       let failure: string | undefined;
       try {
-        const res = await client.request('POST', podsPath, bodies[i]);
+        const res = await client.request('POST', path, bodies[i]);
         if (res.status === 201) createdIndexes.push(i);
         else failure = describeFailure(res);
       } catch (err) {

@@ -9,14 +9,14 @@ export function benchPodName(i: number): string {
   return `bench-${String(i).padStart(6, '0')}`;
 }
 
-export function benchPod(i: number): Record<string, unknown> {
+export function benchPod(i: number, namespace = BENCH_NAMESPACE): Record<string, unknown> {
   const app = `web-${i % 20}`;
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
       name: benchPodName(i),
-      namespace: BENCH_NAMESPACE,
+      namespace,
       labels: {
         app,
         tier: i % 3 === 0 ? 'frontend' : 'backend',

@@ -13,7 +13,8 @@
  *
  * Knobs (environment): BENCH_PODS (10000), BENCH_CLIENTS (50), BENCH_GETS (2000),
  * BENCH_LISTS (10), BENCH_PAGE_LIMIT (500), BENCH_PAGE_WALKS (3), BENCH_STORE_OPS (2 × pods, at least 10000),
- * BENCH_STORES (sqlite,etcd), BENCH_ETCD_PREFIX (unset: the server's default, no prefix).
+ * BENCH_STORES (sqlite,etcd), BENCH_ETCD_PREFIX (unset: the server's default, no prefix),
+ * BENCH_WARMUP (5000 untimed writes before each timed write run, on every side; 0 for none).
  *
  * `node dist/bench/run.js api` runs only this; `scheduling` only bench/scheduling.ts; no argument, both.
  */
@@ -30,6 +31,8 @@ import { envInt, fmtInt, fmtMB, fmtMs } from './stats.js';
 import { runSchedulingBench } from './scheduling.js';
 
 type StoreKind = 'sqlite' | 'etcd';
+
+const WARMUP_NAMESPACE = 'bench-warmup';
 
 const TARGET = {
   pods: 10_000,
@@ -48,6 +51,11 @@ interface Config {
   storeOps: number;
   stores: StoreKind[];
   etcdPrefix?: string;
+  /**
+   * Untimed writes before each timed write run, raw stores and API alike: every side is measured
+   * as a process that has been up a while (JIT-compiled hot paths, open connections).
+   */
+  warmUp: number;
 }
 
 function readConfig(): Config {
@@ -66,6 +74,7 @@ function readConfig(): Config {
     storeOps: envInt('BENCH_STORE_OPS', Math.max(2 * pods, 10_000), 2),
     stores: stores as StoreKind[],
     etcdPrefix: process.env.BENCH_ETCD_PREFIX,
+    warmUp: envInt('BENCH_WARMUP', 5000, 0),
   };
 }
 
@@ -138,6 +147,8 @@ interface ApiRun {
   /** CPU the server and this process spent per create: shows which side of the wire is the limit. */
   serverCpuMsPerCreate?: number;
   noopPerSec?: number;
+  /** Creates/s of the untimed warm-up run (a server fresh from start). */
+  warmUpPerSec?: number;
   clientCpuMsPerCreate?: number;
   rssAfterCreates?: number;
   rssAfterReads?: number;
@@ -180,6 +191,16 @@ async function benchApi(store: StoreKind, cfg: Config, resources: Resources, sig
     run.noopPerSec = await benchNoop(client, Math.min(5000, Math.max(1000, cfg.pods)), cfg.clients, signal);
     progress(`[${store}] ${fmtInt(run.noopPerSec)} GET /version/s`);
 
+    if (cfg.warmUp > 0) {
+      // In a namespace of its own, so the reads below see exactly the timed run's pods.
+      progress(`[${store}] warm-up: ${cfg.warmUp} untimed creates in namespace ${WARMUP_NAMESPACE}`);
+      const ns = await client.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: WARMUP_NAMESPACE } });
+      if (ns.status !== 201) throw new Error(`creating namespace ${WARMUP_NAMESPACE}: ${describeFailure(ns)}`);
+      const warm = await benchCreates(client, cfg.warmUp, cfg.clients, () => {}, signal, WARMUP_NAMESPACE);
+      if (warm.failed) throw new Error(`warm-up creates failed: ${warm.firstFailure}`);
+      run.warmUpPerSec = warm.perSec;
+      progress(`[${store}] warm-up: ${fmtInt(warm.perSec)} creates/s`);
+    }
     progress(`[${store}] creating ${cfg.pods} pods with ${cfg.clients} concurrent clients`);
     const [serverCpu0, clientCpu0] = [server.cpuMs(), process.cpuUsage()];
     run.creates = await benchCreates(client, cfg.pods, cfg.clients, progress, signal);
@@ -237,7 +258,9 @@ function buildRows(cfg: Config, raw: Record<string, number> | undefined, api: Pa
   const N = fmtInt(cfg.pods);
 
   const rows: Array<Row | Section> = [
-    { section: 'Raw stores, this run (bench/store-bench.ts; ~1 KB values; SQLite WAL, synchronous=FULL, 1 row/txn; etcd 50 in flight)' },
+    {
+      section: `Raw stores, this run (bench/store-bench.ts; ~1 KB values; SQLite WAL, synchronous=FULL, 1 row/txn; etcd 50 in flight${cfg.warmUp ? `; after ${fmtInt(cfg.warmUp)} untimed writes` : ''})`,
+    },
     { metric: 'raw writes/s', sqlite: num(rawSqlite), etcd: num(rawEtcd), target: 'info' },
   ];
   if (raw?.['sqlite.store.createsPerSec'] !== undefined || raw?.['etcd.store.createsPerSec'] !== undefined) {
@@ -250,8 +273,11 @@ function buildRows(cfg: Config, raw: Record<string, number> | undefined, api: Pa
   }
 
   rows.push(
-    { section: `API over HTTPS, ${cfg.clients} keep-alive clients, ${N} pods` },
+    { section: `API over HTTPS, ${cfg.clients} keep-alive clients, ${N} pods${cfg.warmUp ? ` (after ${fmtInt(cfg.warmUp)} untimed creates in another namespace)` : ''}` },
     { metric: 'pod creates/s', ...perStore((r) => r.creates && num(r.creates.perSec)), target: 'info' },
+    ...(cfg.warmUp
+      ? [{ metric: `the untimed warm-up: creates/s of a server fresh from start`, ...perStore((r) => (r.warmUpPerSec !== undefined ? num(r.warmUpPerSec) : undefined)), target: 'info' }]
+      : []),
     { metric: 'HTTPS ceiling: GET /version/s, same clients', ...perStore((r) => r.noopPerSec !== undefined ? num(r.noopPerSec) : undefined), target: 'info' },
     {
       metric: 'creates/s ÷ raw etcd puts/s',
@@ -375,7 +401,7 @@ async function main(): Promise<number> {
   let raw: Record<string, number> | undefined;
   progress(`[raw] benchStores(n=${cfg.storeOps}): raw SQLite, store layers, raw etcd (this takes a while)`);
   try {
-    raw = await benchStores({ n: cfg.storeOps });
+    raw = await benchStores({ n: cfg.storeOps, warmUp: cfg.warmUp });
     for (const [k, v] of Object.entries(raw)) progress(`[raw] ${k} = ${fmtInt(v)}`);
     for (const k of ['sqlite.raw.insertsPerSec', 'etcd.raw.putsPerSec']) {
       if (typeof raw[k] !== 'number') errors.push(`benchStores() did not report ${k}`);

@@ -3,7 +3,7 @@
  * credentials it writes there. stop() ends exactly the process it started and removes the dir.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -55,6 +55,9 @@ export async function startPeapodServer(opts: ServerStoreOptions, timeoutMs = 60
   // Keep only a tail: a long run must not grow these buffers without bound.
   child.stdout.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-8192)));
   child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-16384)));
+  // BENCH_SERVER_LOG=FILE: the server's whole log (stderr) goes there too.
+  const logFile = process.env.BENCH_SERVER_LOG;
+  if (logFile) child.stderr.pipe(createWriteStream(logFile));
   const stopChild = stopper(child);
   let stopping: Promise<string> | undefined;
   const stop = () =>
