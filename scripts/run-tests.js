@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs every compiled test file (dist/**/*.test.js) with Node's test runner.
 // Usage: node scripts/run-tests.js [substring-filter ...]
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -15,7 +15,11 @@ function walk(dir, out) {
 }
 
 const filters = process.argv.slice(2);
-let files = walk('dist', []).sort();
+// tsc never deletes output: a compiled test whose source is gone (deleted or renamed) stays in
+// dist/ and must not run. dist/src/a/b.test.js comes from src/a/b.test.ts.
+let files = walk('dist', [])
+  .filter((f) => existsSync(f.replace(/^dist[\\/]/, '').replace(/\.js$/, '.ts')))
+  .sort();
 if (filters.length) files = files.filter((f) => filters.some((s) => f.includes(s)));
 if (files.length === 0) {
   console.error('no test files found under dist/ (did the build run?)');
