@@ -28,6 +28,7 @@ import type { Store } from '../storage/interface.js';
 import type { Clock } from '../util/clock.js';
 import { realClock, rfc3339 } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
+import { runHealthChecks } from '../util/health.js';
 import type { TokenAuthenticator } from './auth.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
 import { negotiate } from './negotiate.js';
@@ -348,20 +349,8 @@ export class APIServer {
   }
 
   private async health(ctx: RequestCtx, path: string): Promise<void> {
-    const lines: string[] = [];
-    let ok = true;
-    const checks = path.startsWith('/readyz') ? [...this.healthChecks] : [['ping', async () => {}] as const];
-    for (const [name, check] of checks) {
-      try {
-        await check();
-        lines.push(`[+]${name} ok`);
-      } catch (err) {
-        ok = false;
-        lines.push(`[-]${name} failed: ${(err as Error).message}`);
-      }
-    }
-    const verbose = ctx.query.has('verbose');
-    const body = verbose ? `${lines.join('\n')}\n${path.split('/')[1]} check ${ok ? 'passed' : 'failed'}\n` : ok ? 'ok' : lines.join('\n') + '\n';
+    const checks = path.startsWith('/readyz') ? [...this.healthChecks].map(([name, check]) => ({ name, check })) : [{ name: 'ping', check: () => {} }];
+    const { ok, body } = await runHealthChecks(path.split('/')[1]!, checks, ctx.query.has('verbose'));
     ctx.res.writeHead(ok ? 200 : 500, { 'Content-Type': 'text/plain; charset=utf-8' });
     ctx.res.end(body);
   }

@@ -8,12 +8,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../util/logger.js';
+import { runHealthChecks, type HealthCheck } from '../util/health.js';
 
-/** A named check: it returns when healthy and throws (or rejects) with the reason when not. */
-export interface HealthCheck {
-  name: string;
-  check(): void | Promise<void>;
-}
+export type { HealthCheck };
 
 export type HealthEndpoint = 'livez' | 'healthz' | 'readyz';
 
@@ -94,19 +91,7 @@ async function serve(checks: HealthChecks, req: IncomingMessage, res: ServerResp
     list = list.filter((c) => c.name === only);
     if (!list.length) return reply(res, 404, '404 page not found\n');
   }
-  const lines: string[] = [];
-  let ok = true;
-  for (const c of list) {
-    try {
-      await c.check();
-      lines.push(`[+]${c.name} ok`);
-    } catch (err) {
-      ok = false;
-      lines.push(`[-]${c.name} failed: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
-  const verbose = new URLSearchParams(query).has('verbose');
-  const body = verbose ? `${lines.join('\n')}\n${endpoint} check ${ok ? 'passed' : 'failed'}\n` : ok ? 'ok' : `${lines.join('\n')}\n`;
+  const { ok, body } = await runHealthChecks(endpoint, list, new URLSearchParams(query).has('verbose'));
   // Not ready is "come back later"; a failing liveness or health check is the process's own fault.
   reply(res, ok ? 200 : endpoint === 'readyz' ? 503 : 500, body);
 }
