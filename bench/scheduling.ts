@@ -21,7 +21,7 @@
  * Knobs (environment): BENCH_SIM_NODES (1000), BENCH_SIM_PODS (10000; half each way),
  * BENCH_SIM_REPLICAS (100 per Deployment), BENCH_SIM_CLIENTS (50 bare POSTs in flight),
  * BENCH_SIM_COMPONENTS (server: the controller manager and scheduler inside the server, the default;
- * processes: each its own process);
+ * processes: each its own process); BENCH_SIM_STORE (sqlite, or etcd: a one-member etcd started here);
  * BENCH_SIM_TIMES=FILE writes every pod's ADDED / bound / Running stamps there as CSV.
  */
 import { writeFileSync } from 'node:fs';
@@ -36,6 +36,7 @@ import { startPeapodServer, type PeapodServer } from './server-process.js';
 import { ApiProbe, type ProbeSamples } from './sched-api-probe.js';
 import { PodWatch, SET_LABEL, wallNow, type PodTimes } from './sched-pod-watch.js';
 import { startComponentProcess, startSimProcess, type PeapodProcess, type SimProcess } from './sched-sim-process.js';
+import { startEtcd } from '../test/util/etcd.js';
 import { envInt, fmtInt, fmtMB, fmtMs, summarize, type LatencySummary } from './stats.js';
 
 const TARGET = {
@@ -59,6 +60,7 @@ interface Config {
   clients: number;
   /** The controller manager and scheduler run inside the server rather than as processes. */
   componentsInServer: boolean;
+  store: 'sqlite' | 'etcd';
 }
 
 function readConfig(): Config {
@@ -71,7 +73,9 @@ function readConfig(): Config {
   const deployments = Array.from({ length: count }, (_, i) => Math.floor(deploymentPods / count) + (i < deploymentPods % count ? 1 : 0));
   const where = process.env.BENCH_SIM_COMPONENTS ?? 'server';
   if (where !== 'processes' && where !== 'server') throw new Error(`BENCH_SIM_COMPONENTS must be "processes" or "server", got ${JSON.stringify(where)}`);
-  return { nodes, pods, deployments, barePods: pods - deploymentPods, clients: envInt('BENCH_SIM_CLIENTS', 50), componentsInServer: where === 'server' };
+  const store = process.env.BENCH_SIM_STORE ?? 'sqlite';
+  if (store !== 'sqlite' && store !== 'etcd') throw new Error(`BENCH_SIM_STORE must be "sqlite" or "etcd", got ${JSON.stringify(store)}`);
+  return { nodes, pods, deployments, barePods: pods - deploymentPods, clients: envInt('BENCH_SIM_CLIENTS', 50), componentsInServer: where === 'server', store };
 }
 
 const started = performance.now();
@@ -347,9 +351,17 @@ async function run(cfg: Config, signal: AbortSignal, onChildren: (pids: number[]
   let watch: PodWatch | undefined;
   let probe: ApiProbe | undefined;
   let sampler: NodeJS.Timeout | undefined;
+  let stopEtcd: (() => Promise<void>) | undefined;
   try {
-    progress(`starting peapod server (SQLite${cfg.componentsInServer ? ', controllers and scheduler on its threads' : ''})`);
-    server = await startPeapodServer({ store: 'sqlite', extraArgs: cfg.componentsInServer ? [] : ['--no-controllers', '--no-scheduler'] });
+    let etcdEndpoints: string[] | undefined;
+    if (cfg.store === 'etcd') {
+      progress('starting a one-member etcd');
+      const etcd = await startEtcd();
+      stopEtcd = () => etcd.stop();
+      etcdEndpoints = etcd.endpoints;
+    }
+    progress(`starting peapod server (${storeName(cfg)}${cfg.componentsInServer ? ', controllers and scheduler on its threads' : ''})`);
+    server = await startPeapodServer({ store: cfg.store, etcdEndpoints, extraArgs: cfg.componentsInServer ? [] : ['--no-controllers', '--no-scheduler'] });
     onChildren([server.pid]);
     progress(`server up at ${server.url} (pid ${server.pid})`);
     if (signal.aborted) throw new Interrupted();
@@ -446,8 +458,13 @@ async function run(cfg: Config, signal: AbortSignal, onChildren: (pids: number[]
       const how = await server.stop();
       if (how !== '0') progress(`note: server exited with ${how} on SIGTERM (expected 0)`);
     }
+    await stopEtcd?.();
   }
   return result;
+}
+
+function storeName(cfg: Config): string {
+  return cfg.store === 'etcd' ? 'etcd (one member)' : 'SQLite';
 }
 
 // --- the report ---------------------------------------------------------------------------------
@@ -502,7 +519,7 @@ function buildReport(cfg: Config, r: SchedRun): string {
   const replicas = [...new Set(cfg.deployments)].join('/');
   const layout = cfg.componentsInServer ? 'controller manager and scheduler on threads of the server' : 'controller manager and scheduler as processes';
   rows.push({
-    section: `Cluster: ${fmtInt(cfg.nodes)} simulated nodes in one \`peapod sim\` process; server on SQLite; ${layout}; ${availableParallelism()} cores shared by all of them and this client`,
+    section: `Cluster: ${fmtInt(cfg.nodes)} simulated nodes in one \`peapod sim\` process; server on ${storeName(cfg)}; ${layout}; ${availableParallelism()} cores shared by all of them and this client`,
   });
   if (r.nodesReadyMs !== undefined) rows.push({ metric: 'sim start → all nodes Ready', value: cell(seconds(r.nodesReadyMs)), target: 'info' });
   if (r.deployments) {

@@ -3,7 +3,8 @@
  *
  * Creates and conditional writes are single transactions (compare CreateRevision == 0, or
  * ModRevision == expected); lists are range requests (with limit, a start key and a read
- * revision); watches are etcd prefix watches from revision+1 with previous values. etcd's
+ * revision); watches are etcd prefix watches from revision+1 with previous values, one per
+ * prefix shared by all its watchers where it can be (shared-watches.ts). etcd's
  * revisions are the store's revisions. An optional `prefix` puts a whole cluster's keys under
  * one etcd namespace so several clusters (or tests) can share an etcd.
  */
@@ -22,6 +23,7 @@ import { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, noo
 import type { KeyValue, ListOptions, ListResult, Store, WatchEvent, Watcher, WatchOptions } from '../interface.js';
 import { AlreadyExistsError, ConflictError, GoneError, NotFoundError, UnavailableError } from '../errors.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
+import { SharedWatches } from './shared-watches.js';
 
 export interface EtcdStoreOptions {
   /** Client URLs, e.g. ["http://127.0.0.1:2379"]. */
@@ -67,6 +69,9 @@ export class EtcdStore implements Store {
   private readonly prefix: string;
   private readonly log: Logger;
   private readonly watchers = new Set<{ close(): void }>();
+  private readonly shared = new SharedWatches((prefix, from, hooks) =>
+    this.openWatch(prefix, hooks.onEvent, { fromRevision: from, onError: hooks.onError }, hooks.onDelivered),
+  );
   /** Highest compaction revision this client has seen; a lower bound for compactedRevision(). */
   private knownCompacted = 0;
   private closed = false;
@@ -81,6 +86,9 @@ export class EtcdStore implements Store {
       grpcOptions: {
         'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
         'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+        // HTTP/2's default 64 KiB window let etcd send a watch only as fast as this (busy) event
+        // loop returned WINDOW_UPDATEs: under load, watchers fell seconds behind the writes.
+        'grpc-node.flow_control_window': 16 * 1024 * 1024,
       },
       // Watches are long-lived streams: only unary calls get a deadline.
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),
@@ -314,7 +322,23 @@ export class EtcdStore implements Store {
       const compacted = await this.compactedRevision();
       throw new GoneError(`revision ${from} has been compacted (oldest kept: ${compacted})`, compacted);
     }
+    // One etcd watch per prefix serves every watcher it can (see shared-watches.ts); one that
+    // wants older history than the shared watch holds gets an etcd watch of its own.
+    return (await this.shared.watch(prefix, handler, opts)) ?? this.openWatch(prefix, handler, opts);
+  }
 
+  /**
+   * An etcd watch of `prefix` delivering to `handler`; `onDelivered(delivered, head)` hears,
+   * after every response, up to which revision events have been handed over and the newest
+   * revision etcd reported.
+   */
+  private async openWatch(
+    prefix: string,
+    handler: (ev: WatchEvent) => void,
+    opts: WatchOptions,
+    onDelivered?: (delivered: number, head: number) => void,
+  ): Promise<Watcher> {
+    const from = opts.fromRevision ?? 0;
     const base = this.full(prefix);
     const builder = this.client.watch().inRange({ start: base, end: endOfPrefix(base) }).withPreviousKV();
     if (from > 0) builder.startRevision(String(from + 1));
@@ -371,12 +395,14 @@ export class EtcdStore implements Store {
         delivered = Math.max(delivered, Number(res.header.revision));
       }
       progress(delivered);
+      onDelivered?.(delivered, Number(res.header.revision));
     });
     w.on('connected', (res: IWatchResponse) => {
       if (createdAt === 0) {
         createdAt = Number(res.header.revision);
         if (from === 0) delivered = createdAt;
         progress(delivered);
+        onDelivered?.(delivered, createdAt);
       }
     });
     w.on('disconnected', (err: Error) => {
@@ -453,6 +479,7 @@ export class EtcdStore implements Store {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.shared.close();
     for (const w of [...this.watchers]) w.close();
     this.closed = true;
     this.client.close();
