@@ -29,6 +29,7 @@ import type { Clock } from '../util/clock.js';
 import { realClock, rfc3339 } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { runHealthChecks } from '../util/health.js';
+import { FairQueue } from './fair-queue.js';
 import type { TokenAuthenticator } from './auth.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
 import { negotiate } from './negotiate.js';
@@ -77,6 +78,35 @@ export interface APIServerOptions {
   socketPath?: string;
   /** Bytes a watch may have waiting for a client that doesn't read before it is closed (default 16 MiB). */
   watchBacklogBytes?: number;
+  /**
+   * Requests served at once (watches aside); beyond that they wait, one queue per client, and
+   * are taken from the queues in turn (see fair-queue.ts). Default 64.
+   */
+  maxRequestsInFlight?: number;
+}
+
+const defaultMaxRequestsInFlight = 64;
+
+const streamingSubresources = new Set(['exec', 'attach', 'portforward', 'proxy']);
+
+/** kube-apiserver's long-running requests: watches and the streaming subresources. */
+function isLongRunning(p: ResourcePath, query: URLSearchParams): boolean {
+  if (isTrue(query.get('watch'))) return true;
+  if (p.subresource === undefined) return false;
+  return streamingSubresources.has(p.subresource) || (p.subresource === 'log' && isTrue(query.get('follow')));
+}
+
+/**
+ * A flow, for fair queuing: who is asking (the user and the client program, its User-Agent up to
+ * the first "/": every peapod component uses the admin token, so the program tells them apart,
+ * as kube's service accounts would) and for which resource. Per resource, because one program's
+ * requests are of different urgency: the scheduler's bindings must not wait behind its events,
+ * nor a node's pod status behind its heartbeats.
+ */
+function flowOf(req: IncomingMessage, user: string | undefined, resource: string): string {
+  const ua = req.headers['user-agent'] ?? '';
+  const slash = ua.indexOf('/');
+  return `${user ?? ''}\u0000${slash < 0 ? ua : ua.slice(0, slash)}\u0000${resource}`;
 }
 
 interface RequestCtx {
@@ -98,10 +128,12 @@ export class APIServer {
   private readonly healthChecks = new Map<string, () => Promise<void>>();
   private address = '';
   private readonly sockets = new Set<Socket>();
+  private readonly fairQueue: FairQueue;
 
   constructor(private readonly opts: APIServerOptions) {
     this.clock = opts.clock ?? realClock;
     this.log = opts.logger.child({ component: 'apiserver' });
+    this.fairQueue = new FairQueue(opts.maxRequestsInFlight ?? defaultMaxRequestsInFlight);
     for (const rt of opts.types) {
       this.byPath.set(`${rt.group}/${rt.version}/${rt.plural}`, rt);
       this.byKind.set(`${apiVersionOf(rt)}/${rt.kind}`, rt);
@@ -296,9 +328,8 @@ export class APIServer {
     if (path === '/healthz' || path === '/livez' || path === '/readyz' || path.startsWith('/readyz/') || path.startsWith('/livez/') || path.startsWith('/healthz/')) {
       return this.health(ctx, path);
     }
-    if (this.opts.authenticator && !this.opts.authenticator.authenticate(req)) {
-      throw unauthorized();
-    }
+    const user = this.opts.authenticator?.authenticate(req);
+    if (this.opts.authenticator && !user) throw unauthorized();
     if (path === '/version' || path === '/version/') return this.send(res, 200, serverVersion);
     if (path === '/api' || path === '/api/') return this.send(res, 200, apiVersions(this.address));
     if (path === '/apis' || path === '/apis/') return this.send(res, 200, apiGroupList(this.opts.types));
@@ -324,8 +355,13 @@ export class APIServer {
         if (!list) throw notFoundPath();
         return this.send(res, 200, list);
       }
-      case 'resource':
-        return this.resource(ctx, parsed.path);
+      case 'resource': {
+        // Watches (and the streams of exec, attach, port-forward, followed logs) run for minutes:
+        // they never wait for, or hold, one of the seats.
+        if (isLongRunning(parsed.path, query)) return this.resource(ctx, parsed.path);
+        await this.fairQueue.run(flowOf(req, user?.name, parsed.path.resource), () => this.resource(ctx, parsed.path), () => req.destroyed);
+        return;
+      }
       default:
         throw notFoundPath();
     }
