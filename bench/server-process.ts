@@ -49,6 +49,8 @@ export async function startPeapodServer(opts: ServerStoreOptions, timeoutMs = 60
     if (opts.etcdPrefix !== undefined) args.push('--etcd-prefix', opts.etcdPrefix);
   }
   args.push(...(opts.extraArgs ?? []));
+  // BENCH_SERVER_ARGS="--flag value ...": more `peapod server` flags, for trying settings.
+  args.push(...(process.env.BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean));
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';

@@ -35,6 +35,7 @@ Commands:
              --etcd-prefix P           key prefix inside etcd (default none)
              --service-cidr CIDR       Service cluster IP range (default 10.96.0.0/12)
              --event-ttl D             how long events are kept (default 1h)
+             --max-requests-inflight N requests served at once before the rest queue fairly (default 32)
              --sim-nodes N             also run N simulated nodes in this process (default 0)
              --no-controllers          do not run the controller manager in this process
              --no-scheduler            do not run the scheduler in this process
@@ -152,6 +153,7 @@ async function runServer(argv: string[], defaults: Record<string, string> = {}):
     'etcd-prefix': { type: 'string' },
     'service-cidr': { type: 'string' },
     'event-ttl': { type: 'string' },
+    'max-requests-inflight': { type: 'string' },
     'sim-nodes': { type: 'string' },
     controllers: { type: 'boolean' },
     scheduler: { type: 'boolean' },
@@ -185,6 +187,7 @@ async function runServer(argv: string[], defaults: Record<string, string> = {}):
     store,
     serviceCIDR: str('service-cidr'),
     eventTTLMs: durationFlag('event-ttl', str('event-ttl')),
+    maxRequestsInFlight: intFlag('max-requests-inflight', str('max-requests-inflight'), 1),
     controllers: values.controllers !== false,
     scheduler: values.scheduler !== false,
     simNodes: intFlag('sim-nodes', str('sim-nodes')),

@@ -28,6 +28,8 @@ export interface ControlPlaneOptions {
   host?: string;
   store?: { kind: 'sqlite' } | { kind: 'etcd'; endpoints: string[]; prefix?: string };
   serviceCIDR?: string;
+  /** Requests the API server serves at once before it queues them fairly (default 32). */
+  maxRequestsInFlight?: number;
   /** How long events are kept after they last happened (default 1 h, as kube-apiserver's --event-ttl). */
   eventTTLMs?: number;
   /** Run the controller manager in this process (default false here; `peapod server` turns it on). */
@@ -93,6 +95,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       host,
       port: opts.port ?? 6443,
       socketPath,
+      maxRequestsInFlight: opts.maxRequestsInFlight,
     });
     const servicesType = server.resourceType('', 'v1', 'services')!;
     server.registry.addAdmission(

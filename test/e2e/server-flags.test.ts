@@ -1,0 +1,38 @@
+/** `peapod server` flags: bad values get a message that says what to fix; good ones take effect. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { kubectlFor, peapodBin, removeDir, startServer } from '../util/cluster.js';
+
+describe('peapod server flags', () => {
+  it('refuses a --max-requests-inflight that is not a positive integer, saying so', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'peapod-flags-'));
+    try {
+      for (const bad of ['0', 'many', '-3']) {
+        const r = spawnSync(process.execPath, [peapodBin, 'server', '--data-dir', dir, '--port', '0', `--max-requests-inflight=${bad}`], { encoding: 'utf8', timeout: 20_000 });
+        assert.notEqual(r.status, 0, bad);
+        assert.match(r.stderr, /--max-requests-inflight must be an integer >= 1/, bad);
+        assert.doesNotMatch(r.stderr, /\n\s+at /, `no stack trace for ${bad}`);
+      }
+    } finally {
+      removeDir(dir);
+    }
+  });
+
+  it('serves with a single request seat', async () => {
+    const server = await startServer({ extraArgs: ['--max-requests-inflight', '1', '--no-controllers', '--no-scheduler'] });
+    const k = kubectlFor(server.kubeconfig);
+    try {
+      // kubectl create runs several requests (discovery, openapi, the create) one after another.
+      await k.ok(['create', 'configmap', 'one-seat', '--from-literal=a=b']);
+      assert.match(await k.ok(['get', 'configmap', 'one-seat', '-o', 'jsonpath={.data.a}']), /^b$/);
+    } finally {
+      await server.stop();
+      k.cleanup();
+      removeDir(server.dataDir);
+    }
+  });
+});
