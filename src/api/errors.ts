@@ -85,6 +85,11 @@ export function conflict(resource: string, name: string, why: string, group?: st
   );
 }
 
+/** kube-apiserver's answer when a request cannot even wait for its turn; clients retry after the given time. */
+export function tooManyRequests(retryAfterSeconds: number): ApiError {
+  return new ApiError(429, 'TooManyRequests', 'the server has received too many requests and has asked us to try again later', { retryAfterSeconds });
+}
+
 export function badRequest(message: string): ApiError {
   return new ApiError(400, 'BadRequest', message);
 }

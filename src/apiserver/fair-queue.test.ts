@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { allResourceTypes } from '../api/registry.js';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import { silentLogger } from '../util/logger.js';
+import { ApiError } from '../api/errors.js';
 import { FairQueue } from './fair-queue.js';
 import { APIServer } from './server.js';
 
@@ -35,6 +36,24 @@ test('serves at most `seats` requests at once and gives freed seats to the waiti
   await Promise.all([running, ...rest, other]);
   assert.deepEqual(order, ['burst-0', 'burst-1', 'other', 'burst-2', 'burst-3', 'burst-4', 'burst-5'], 'the other flow does not wait behind the whole burst');
   assert.deepEqual(q.stats, { busy: 0, queued: 0, flows: 0 });
+});
+
+test('a flow whose queue is full gets 429 TooManyRequests with a retry time; other flows still queue', async () => {
+  const q = new FairQueue(1, 2);
+  const seat = held();
+  const first = q.run('busy', () => seat.done);
+  const queued = [q.run('busy', async () => 'a'), q.run('busy', async () => 'b')];
+  await assert.rejects(q.run('busy', async () => 'c'), (err: unknown) => {
+    assert.ok(err instanceof ApiError);
+    assert.equal(err.code, 429);
+    assert.equal(err.reason, 'TooManyRequests');
+    assert.equal(err.details?.retryAfterSeconds, 1);
+    return true;
+  });
+  const other = q.run('other', async () => 'o');
+  seat.finish();
+  await first;
+  assert.deepEqual(await Promise.all([...queued, other]), ['a', 'b', 'o']);
 });
 
 test('a request whose client left while it waited is not served, and a failing one frees its seat', async () => {
@@ -85,6 +104,17 @@ test('a watch starts while every seat is taken; other requests wait for a seat',
   });
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(answered, false, 'the list waits while the seat is taken');
+  // Fill the flow's queue (256 waiting in all): the next one is refused with a time to retry.
+  const more = Array.from({ length: 255 }, () => fetch(`${base}/api/v1/namespaces/default/configmaps`, { signal: AbortSignal.timeout(10_000) }));
+  let refused: Response | undefined;
+  for (let i = 0; i < 100 && !refused; i++) {
+    const r = await fetch(`${base}/api/v1/namespaces/default/configmaps`, { signal: AbortSignal.timeout(200) }).catch(() => undefined);
+    if (r?.status === 429) refused = r;
+  }
+  assert.ok(refused, 'a request beyond the queue is refused');
+  assert.equal(refused.headers.get('retry-after'), '1');
+  assert.equal(((await refused.json()) as { reason: string }).reason, 'TooManyRequests');
   seat.finish();
   assert.equal((await list).status, 200);
+  for (const r of await Promise.all(more)) assert.equal(r.status, 200);
 });

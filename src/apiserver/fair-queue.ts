@@ -4,15 +4,22 @@
  * queue of its own, and every freed seat goes to the next flow in turn. A client sending a burst
  * (a controller creating hundreds of pods) then delays its own requests, not everyone else's:
  * the scheduler's bindings, the nodes' status updates and a user's kubectl get keep their share.
- * Long-running requests (watches) never take a seat.
+ * Long-running requests (watches) never take a seat. A flow with `queueLength` requests waiting
+ * already gets 429 TooManyRequests (retry after a second), so no client can make the server hold
+ * an unbounded backlog.
  */
+import { tooManyRequests } from '../api/errors.js';
+
 export class FairQueue {
   private busy = 0;
   /** Waiting requests by flow; Map order is the turn order (a served flow goes to the back). */
   private readonly waiting = new Map<string, Array<() => void>>();
   private queued = 0;
 
-  constructor(private readonly seats: number) {
+  constructor(
+    private readonly seats: number,
+    private readonly queueLength = 256,
+  ) {
     if (!(seats >= 1)) throw new Error(`FairQueue needs at least one seat, got ${seats}`);
   }
 
@@ -29,10 +36,12 @@ export class FairQueue {
     if (this.busy < this.seats) {
       this.busy++;
     } else {
+      let q = this.waiting.get(flow);
+      if (q && q.length >= this.queueLength) throw tooManyRequests(1);
+      if (!q) this.waiting.set(flow, (q = []));
+      const mine = q;
       await new Promise<void>((resolve) => {
-        let q = this.waiting.get(flow);
-        if (!q) this.waiting.set(flow, (q = []));
-        q.push(resolve);
+        mine.push(resolve);
         this.queued++;
       });
     }

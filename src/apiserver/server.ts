@@ -246,6 +246,7 @@ export class APIServer {
   private fail(res: ServerResponse, err: unknown): void {
     const e = asApiError(err);
     if (e.code >= 500) this.log.error('request failed', { err: err instanceof Error ? err.stack : String(err) });
+    if (e.details?.retryAfterSeconds !== undefined && !res.headersSent) res.setHeader('Retry-After', String(e.details.retryAfterSeconds));
     this.send(res, e.code, e.toStatus());
   }
 

@@ -225,3 +225,63 @@ describe('RestClient against a control plane', { concurrency: false }, () => {
     }
   });
 });
+
+describe('RestClient and 429 TooManyRequests', () => {
+  it('tries again after the Retry-After the server gives, as client-go does, and gives up after ten', { timeout: 60_000 }, async (t) => {
+    const { createServer } = await import('node:http');
+    const dir = mkdtempSync(join(tmpdir(), 'peapod-429-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    let refuse = 2;
+    const seen: number[] = [];
+    const server = createServer((req, res) => {
+      seen.push(Date.now());
+      req.resume();
+      if (refuse-- > 0) {
+        res.writeHead(429, { 'Content-Type': 'application/json', 'Retry-After': '1' });
+        res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'TooManyRequests', code: 429, message: 'try later', details: { retryAfterSeconds: 1 } }));
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'x', namespace: 'ns' } }));
+    });
+    const socketPath = join(dir, 's.sock');
+    await new Promise<void>((r) => server.listen(socketPath, r));
+    t.after(() => new Promise((r) => server.close(r)));
+    const client = new RestClient({ server: 'https://unused', caCert: '', token: 't', socketPath });
+    t.after(() => client.close());
+
+    const got = await client.get(configmaps, 'ns', 'x');
+    assert.equal(got.metadata.name, 'x');
+    assert.equal(seen.length, 3, 'two refusals, then the answer');
+    assert.ok(seen[1]! - seen[0]! >= 900 && seen[2]! - seen[1]! >= 900, 'each retry waited for Retry-After');
+
+    refuse = 100;
+    seen.length = 0;
+    // Ten retries of a second each: give up with the 429 at last.
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const failing = client.get(configmaps, 'ns', 'x').then(
+      () => assert.fail('expected 429'),
+      (err: unknown) => err,
+    );
+    // setTimeout is mocked (the retries' waits), so poll on setImmediate, which is not.
+    const until = async (cond: () => boolean, what: string) => {
+      for (let spins = 0; !cond(); spins++) {
+        if (spins > 200_000) assert.fail(`never saw ${what}`);
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    // Each refusal is followed by a one-second wait: advance the clock until the next attempt
+    // arrives (the client may not have read the refusal yet when a tick comes).
+    for (let i = 1; i < 11; i++) {
+      let spins = 0;
+      await until(() => {
+        if (++spins % 50 === 0) t.mock.timers.tick(1000);
+        return seen.length === i + 1;
+      }, `attempt ${i + 1}`);
+    }
+    t.mock.timers.tick(1000);
+    const err = await failing;
+    assert.ok(err instanceof ApiError && err.code === 429, String(err));
+    assert.equal(seen.length, 11, 'the first attempt and ten retries');
+  });
+});

@@ -86,6 +86,9 @@ const reasonForCode: Record<number, string> = {
 };
 
 /** The ApiError a response stands for: its Status when it sent one, else code and text. */
+/** client-go's limit on retries after 429 TooManyRequests. */
+const maxRetriesOn429 = 10;
+
 export function errorFromResponse(code: number, text: string): ApiError {
   try {
     const s = JSON.parse(text) as Partial<Status>;
@@ -345,13 +348,32 @@ export class RestClient implements KubeClient {
       options.headers!['Content-Length'] = String(Buffer.byteLength(payload));
     }
     const timeoutMs = ro.timeoutMs ?? this.timeoutMs;
-    return this.gate.acquire().then((release) => {
-      if (this.closed) {
-        release();
-        throw new ApiError(503, 'ServiceUnavailable', 'client is closed');
+    const attempt = (): Promise<T> =>
+      this.gate.acquire().then((release) => {
+        if (this.closed) {
+          release();
+          throw new ApiError(503, 'ServiceUnavailable', 'client is closed');
+        }
+        return this.send<T>(method, full, options, payload, timeoutMs).finally(release);
+      });
+    return this.retryWhenAsked(attempt, method, full);
+  }
+
+  /**
+   * Like client-go: a 429 (the server's queues are full; it did nothing with the request) is
+   * tried again after the Retry-After the server gave, up to maxRetriesOn429 times.
+   */
+  private async retryWhenAsked<T>(attempt: () => Promise<T>, method: string, path: string): Promise<T> {
+    for (let retries = 0; ; retries++) {
+      try {
+        return await attempt();
+      } catch (err) {
+        if (!(err instanceof ApiError) || err.code !== 429 || retries >= maxRetriesOn429 || this.closed) throw err;
+        const waitMs = Math.min(10, Math.max(1, err.details?.retryAfterSeconds ?? 1)) * 1000;
+        this.log.debug('server asked to retry later', { method, path, waitMs, retries });
+        await new Promise((r) => setTimeout(r, waitMs));
       }
-      return this.send<T>(method, full, options, payload, timeoutMs).finally(release);
-    });
+    }
   }
 
   /** One request on the agent; the gate has already let it through. */
