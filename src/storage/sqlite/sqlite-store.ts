@@ -210,11 +210,15 @@ export class SqliteStore implements Store {
 
   private prepare() {
     const db = this.db;
-    // A key's value at a revision is its newest row at or below it; the correlated MAX uses the
-    // (name, id) index, and ordering by name lets LIMIT stop a paged list early.
-    const visibleAt = `
-      a.name >= @lo AND (@hi IS NULL OR a.name < @hi) AND a.name > @after AND a.id <= @rev AND a.deleted = 0
-      AND a.id = (SELECT MAX(b.id) FROM kv_log b WHERE b.name = a.name AND b.id <= @rev)`;
+    // A key's value at a revision is its newest row at or below it. A list walks the covering
+    // (name, id, deleted) index in name order, one group per key: MAX(id) picks the newest row at
+    // @rev and SQLite takes the bare column `deleted` from that row, so tombstoned keys drop out
+    // in the index alone and LIMIT stops the walk early; only the rows kept are read for values.
+    // (A correlated MAX per row read every historical row of every key in the page instead.)
+    const latestPerKey = `
+      SELECT MAX(id) AS id, deleted FROM kv_log
+      WHERE name >= @lo AND (@hi IS NULL OR name < @hi) AND name > @after AND id <= @rev
+      GROUP BY name HAVING deleted = 0 ORDER BY name LIMIT @limit`;
     return {
       latestAt: db.prepare<[string, number], LogRow>(
         'SELECT id, name, created, deleted, create_revision, prev_revision, value FROM kv_log WHERE name = ? AND id <= ? ORDER BY id DESC LIMIT 1',
@@ -226,12 +230,10 @@ export class SqliteStore implements Store {
         'INSERT INTO kv_log (id, name, created, deleted, create_revision, prev_revision, value) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       list: db.prepare<Record<string, unknown>, LogRow>(
-        `SELECT a.id, a.name, a.created, a.deleted, a.create_revision, a.prev_revision, a.value FROM kv_log a
-         WHERE ${visibleAt} ORDER BY a.name LIMIT @limit`,
+        `SELECT a.id, a.name, a.created, a.deleted, a.create_revision, a.prev_revision, a.value
+         FROM (${latestPerKey}) m JOIN kv_log a ON a.id = m.id`,
       ),
-      // Each key's newest row at @rev by one pass over the covering index: SQLite takes the bare
-      // column `deleted` from the row MAX(id) picked. (The per-row subquery of `list` would read
-      // every historical row from the table; fine for a page, slow for counting a whole range.)
+      // The same walk as `list` over the rest of the range, counted in the index alone.
       count: db
         .prepare<Record<string, unknown>, number>(
           `SELECT COUNT(*) FROM (
@@ -457,6 +459,14 @@ export class SqliteStore implements Store {
     const limit = opts.limit && opts.limit > 0 ? opts.limit : -1;
     const params = { lo: prefix, hi: prefixEnd(prefix) ?? null, after: opts.startAfter ?? '', rev };
     const rows = this.stmt.list.all({ ...params, limit: limit < 0 ? -1 : limit + 1 });
+    // The join walks the grouped keys in name order, so rows come sorted; an ORDER BY would copy
+    // every value through a sorter. Should a planner ever choose another order, sort here.
+    for (let i = 1; i < rows.length; i++) {
+      if (rows[i - 1]!.name >= rows[i]!.name) {
+        rows.sort((x, y) => (x.name < y.name ? -1 : 1));
+        break;
+      }
+    }
     const more = limit > 0 && rows.length > limit;
     const items = (more ? rows.slice(0, limit) : rows).map(toKv);
     const result: ListResult = { items, revision: rev, more };
