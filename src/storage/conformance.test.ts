@@ -99,6 +99,23 @@ for (const backend of backends) {
       await s.check();
     });
 
+    test('remaining on a first page follows creates, deletes and re-creates between lists', async () => {
+      const s = await fresh();
+      const key = (i: number) => `/registry/c/ns/${String(i).padStart(3, '0')}`;
+      for (let i = 0; i < 30; i++) await s.create(key(i), 'v');
+      await s.create('/registry/c/nt/000', 'other namespace');
+      const first = async (prefix: string) => (await s.list(prefix, { limit: 5 })).remaining;
+      assert.equal(await first('/registry/c/ns/'), 25);
+      assert.equal(await first('/registry/c/'), 26);
+      for (let i = 30; i < 40; i++) await s.create(key(i), 'v');
+      for (let i = 0; i < 4; i++) await s.delete(key(i));
+      await s.update(key(10), 'changed', (await s.get(key(10)))!.modRevision);
+      await s.create(key(2), 'back');
+      assert.equal(await first('/registry/c/ns/'), 37 - 5);
+      assert.equal(await first('/registry/c/'), 38 - 5);
+      assert.equal(await s.count('/registry/c/ns/'), 37);
+    });
+
     test('list by prefix pages with limit/startAfter, more/remaining, one consistent snapshot', async () => {
       const s = await fresh();
       const keys = Array.from({ length: 25 }, (_, i) => `/registry/p/a/${String(i).padStart(2, '0')}`);

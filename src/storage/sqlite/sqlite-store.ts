@@ -123,6 +123,9 @@ function historyEvent(row: HistoryRow): WatchEvent {
   return ev;
 }
 
+/** Prefixes whose live keys a store keeps counting (liveCount). */
+const maxCountedPrefixes = 1024;
+
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly log: Logger;
@@ -149,6 +152,8 @@ export class SqliteStore implements Store {
   private queue: PendingWrite[] = [];
   private flushScheduled = false;
   private readonly watchers = new Set<SqliteWatch>();
+  /** Live keys by prefix at `rev`, for the prefixes lists have asked about (liveCount). */
+  private readonly liveCounts = new Map<string, number>();
   private compacting: Promise<void> = Promise.resolve();
   private closed = false;
 
@@ -433,12 +438,14 @@ export class SqliteStore implements Store {
   private settle(batch: PendingWrite[], outcomes: Outcome[], rev: number): void {
     this.rev = rev;
     const events: WatchEvent[] = [];
+    const counting = this.liveCounts.size > 0;
     batch.forEach((w, i) => {
       const out = outcomes[i]!;
       if (out instanceof Error) {
         w.reject(out);
       } else {
         events.push(out.event);
+        if (counting && out.event.type !== 'MODIFIED') this.countLive(out.kv.key, out.event.type === 'ADDED' ? 1 : -1);
         w.resolve(out.kv);
       }
     });
@@ -470,13 +477,44 @@ export class SqliteStore implements Store {
     const more = limit > 0 && rows.length > limit;
     const items = (more ? rows.slice(0, limit) : rows).map(toKv);
     const result: ListResult = { items, revision: rev, more };
-    if (more) result.remaining = this.stmt.count.get({ ...params, after: items[items.length - 1]!.key }) ?? 0;
+    if (more) {
+      // A first page of the latest state: what follows is the prefix's live count less the page.
+      const counted = !opts.startAfter && rev === this.rev ? this.liveCount(prefix) : undefined;
+      result.remaining = counted !== undefined ? counted - items.length : (this.stmt.count.get({ ...params, after: items[items.length - 1]!.key }) ?? 0);
+    }
     return result;
   }
 
   async count(prefix: string): Promise<number> {
     this.assertOpen(prefix);
-    return this.stmt.count.get({ lo: prefix, hi: prefixEnd(prefix) ?? null, after: '', rev: this.rev }) ?? 0;
+    return this.liveCount(prefix) ?? this.stmt.count.get({ lo: prefix, hi: prefixEnd(prefix) ?? null, after: '', rev: this.rev }) ?? 0;
+  }
+
+  /**
+   * Live keys under `prefix` at the durable revision: counted in the index once, then kept
+   * current as writes become durable (settle), so the first page of every list knows how many
+   * items follow without walking the range again. Only for prefixes ending in "/", whose keys
+   * settle() can find by cutting a key at each "/"; undefined for others.
+   */
+  private liveCount(prefix: string): number | undefined {
+    if (!prefix.endsWith('/')) return undefined;
+    let n = this.liveCounts.get(prefix);
+    if (n === undefined) {
+      n = this.stmt.count.get({ lo: prefix, hi: prefixEnd(prefix) ?? null, after: '', rev: this.rev }) ?? 0;
+      // Namespaces come and go: start over rather than keep counting every prefix ever listed.
+      if (this.liveCounts.size >= maxCountedPrefixes) this.liveCounts.clear();
+      this.liveCounts.set(prefix, n);
+    }
+    return n;
+  }
+
+  /** A key came to life (+1) or was deleted (-1): every counted prefix of it changes. */
+  private countLive(key: string, delta: number): void {
+    for (let i = key.indexOf('/'); i >= 0; i = key.indexOf('/', i + 1)) {
+      const prefix = key.slice(0, i + 1);
+      const n = this.liveCounts.get(prefix);
+      if (n !== undefined) this.liveCounts.set(prefix, n + delta);
+    }
   }
 
   /** The revision a read at `requested` sees; throws GoneError/UnavailableError when it cannot. */
