@@ -521,11 +521,14 @@ export class ObjectRegistry {
     const prefix = this.keyPrefix(rt, ns);
     let revision = 0;
     let startAfter: string | undefined;
+    /** Items after the previous page, as that page reported them: all pages read one snapshot. */
+    let left: number | undefined;
     if (opts.continue) {
       const tok = decodeContinue(opts.continue);
       if (!tok.start.startsWith(prefix)) throw badRequest('continue key is not valid for this request');
       revision = tok.rv;
       startAfter = tok.start;
+      left = tok.left;
     }
     const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
     const items: KubeObject[] = [];
@@ -537,7 +540,7 @@ export class ObjectRegistry {
     try {
       for (;;) {
         const want = limit ? Math.max(limit - items.length, filter ? 100 : 0) : 0;
-        const page = await this.store.list(prefix, { limit: want, startAfter, revision });
+        const page = await this.store.list(prefix, { limit: want, startAfter, revision, count: !filter && left === undefined });
         revision = page.revision;
         for (const kv of page.items) {
           if (limit && items.length + raw.length >= limit) {
@@ -554,7 +557,7 @@ export class ObjectRegistry {
         }
         if (limit && items.length + raw.length >= limit) {
           more = more || page.more;
-          if (!filter) remaining = page.remaining;
+          if (!filter) remaining = left !== undefined ? left - (items.length + raw.length) : page.remaining;
           break;
         }
         if (!page.more) break;
@@ -569,7 +572,7 @@ export class ObjectRegistry {
     const res: ListResult = { items, resourceVersion: String(revision) };
     if (opts.raw) res.raw = raw;
     if (more && lastKey) {
-      res.continue = encodeContinue({ rv: revision, start: lastKey });
+      res.continue = encodeContinue({ rv: revision, start: lastKey, left: remaining });
       if (remaining !== undefined && remaining > 0) res.remainingItemCount = remaining;
     }
     return res;
@@ -686,17 +689,21 @@ export function randomSuffix(n = 5): string {
 interface ContinueToken {
   rv: number;
   start: string;
+  /** How many items followed the page that made the token (unfiltered lists only). */
+  left?: number;
 }
 
 function encodeContinue(t: ContinueToken): string {
-  return Buffer.from(JSON.stringify({ v: 'peapod/v1', rv: t.rv, start: t.start })).toString('base64url');
+  return Buffer.from(JSON.stringify({ v: 'peapod/v1', rv: t.rv, start: t.start, left: t.left })).toString('base64url');
 }
 
 function decodeContinue(s: string): ContinueToken {
   try {
     const t = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
     if (t.v !== 'peapod/v1' || typeof t.rv !== 'number' || typeof t.start !== 'string') throw new Error('bad token');
-    return { rv: t.rv, start: t.start };
+    // `left` is a hint (tokens of older servers lack it); a forged one only skews remainingItemCount.
+    const left = Number.isInteger(t.left) && t.left >= 0 ? (t.left as number) : undefined;
+    return { rv: t.rv, start: t.start, left };
   } catch {
     throw badRequest('continue key is not valid: the token could not be decoded');
   }

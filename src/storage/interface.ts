@@ -26,6 +26,8 @@ export interface ListOptions {
    * page's revision so all pages are one consistent snapshot. Throws GoneError if compacted.
    */
   revision?: number;
+  /** Whether to report `remaining` (default true); a caller that knows it already saves the count. */
+  count?: boolean;
 }
 
 export interface ListResult {

@@ -477,7 +477,7 @@ export class SqliteStore implements Store {
     const more = limit > 0 && rows.length > limit;
     const items = (more ? rows.slice(0, limit) : rows).map(toKv);
     const result: ListResult = { items, revision: rev, more };
-    if (more) {
+    if (more && opts.count !== false) {
       // A first page of the latest state: what follows is the prefix's live count less the page.
       const counted = !opts.startAfter && rev === this.rev ? this.liveCount(prefix) : undefined;
       result.remaining = counted !== undefined ? counted - items.length : (this.stmt.count.get({ ...params, after: items[items.length - 1]!.key }) ?? 0);
