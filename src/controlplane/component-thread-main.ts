@@ -16,9 +16,10 @@ const logger = createLogger(
   {},
   {
     level: logLevel,
-    // Lines are re-emitted by the server's logger, which adds its own fields and timestamp.
+    // Lines are re-emitted by the server's logger with its own fields; the line's `ts` rides
+    // along as a field, and so keeps the moment the component logged it.
     write: (line) => {
-      const { ts: _ts, level, msg, ...fields } = JSON.parse(line) as Record<string, unknown>;
+      const { level, msg, ...fields } = JSON.parse(line) as Record<string, unknown>;
       post({ type: 'log', level: level as LogLevel, msg: String(msg), fields });
     },
   },
