@@ -257,12 +257,10 @@ export class SharedWatches {
   }
 
   private failed(w: SharedWatch, err: Error): void {
-    // Watchers that already failed on their own (a throwing handler) heard their error.
-    const subs = [...w.subs].filter((s) => !s.closed);
+    // Failed first, so watchers closing in their onError do not start an idle timer; fail()
+    // skips those that already failed on their own (a throwing handler) and heard why.
+    w.failed = true;
+    for (const s of [...w.subs]) fail(s, err);
     this.end(w);
-    for (const s of subs) {
-      s.closed = false;
-      fail(s, err);
-    }
   }
 }
