@@ -25,6 +25,7 @@ import { benchStores } from './store-bench.js';
 import { startEtcd } from '../test/util/etcd.js';
 import { ApiClient, describeFailure } from './api-client.js';
 import { benchCreates, benchFullLists, benchGets, benchPagedLists, type CreateResult, type GetResult, type ListResult } from './api-bench.js';
+import { machineCpuMs } from './proc.js';
 import { startPeapodServer } from './server-process.js';
 import { cell, judged, renderTable, type Cell, type Row, type Section } from './report.js';
 import { envInt, fmtInt, fmtMB, fmtMs } from './stats.js';
@@ -150,6 +151,10 @@ interface ApiRun {
   /** Creates/s of the untimed warm-up run (a server fresh from start). */
   warmUpPerSec?: number;
   clientCpuMsPerCreate?: number;
+  /** Over the timed creates, in cores: the server's main thread, and the whole machine busy (of cpus). */
+  serverMainCores?: number;
+  machineBusyCores?: number;
+  cpus?: number;
   rssAfterCreates?: number;
   rssAfterReads?: number;
   peakRss?: number;
@@ -202,9 +207,13 @@ async function benchApi(store: StoreKind, cfg: Config, resources: Resources, sig
       progress(`[${store}] warm-up: ${fmtInt(warm.perSec)} creates/s`);
     }
     progress(`[${store}] creating ${cfg.pods} pods with ${cfg.clients} concurrent clients`);
-    const [serverCpu0, clientCpu0] = [server.cpuMs(), process.cpuUsage()];
+    const [serverCpu0, clientCpu0, main0, machine0] = [server.cpuMs(), process.cpuUsage(), server.mainThreadCpuMs(), machineCpuMs()];
     run.creates = await benchCreates(client, cfg.pods, cfg.clients, progress, signal);
     const clientCpu = process.cpuUsage(clientCpu0);
+    const machine1 = machineCpuMs();
+    run.serverMainCores = (server.mainThreadCpuMs() - main0) / (run.creates.seconds * 1000);
+    run.machineBusyCores = ((machine1.busy - machine0.busy) / (machine1.total - machine0.total)) * machine1.cpus;
+    run.cpus = machine1.cpus;
     run.serverCpuMsPerCreate = (server.cpuMs() - serverCpu0) / Math.max(1, run.creates.attempted);
     run.clientCpuMsPerCreate = (clientCpu.user + clientCpu.system) / 1000 / Math.max(1, run.creates.attempted);
     run.rssAfterCreates = server.memory().rss;
@@ -302,6 +311,14 @@ function buildRows(cfg: Config, raw: Record<string, number> | undefined, api: Pa
           : undefined,
       ),
       target: `info (${availableParallelism()} cores shared)`,
+    },
+    {
+      // A main thread near 1 core with the machine not all busy: the server's event loop is the limit.
+      metric: 'cores busy while creating: server main thread / machine',
+      ...perStore((r) =>
+        r.serverMainCores !== undefined ? cell(`${r.serverMainCores.toFixed(2)} / ${(r.machineBusyCores ?? NaN).toFixed(2)} of ${r.cpus}`) : undefined,
+      ),
+      target: 'info',
     },
     {
       metric: 'failed creates',

@@ -7,8 +7,8 @@
  * process it started; nothing is left on disk (the kubeconfig belongs to the server's data dir).
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { procCpuMs, procMemory } from './proc.js';
 import { stopper } from './server-process.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
@@ -107,35 +107,4 @@ async function startPeapodProcess(what: string, args: string[], ready: RegExp, d
     logTail: () => err.slice(-4000),
     stop,
   };
-}
-
-/** VmRSS and VmHWM of a process, in bytes (NaN once it is gone). */
-export function procMemory(pid: number): { rss: number; peak: number } {
-  let status: string;
-  try {
-    status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    return { rss: NaN, peak: NaN };
-  }
-  const kb = (field: string) => {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
-    return m ? Number(m[1]) * 1024 : NaN;
-  };
-  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
-}
-
-/** USER_HZ, the unit of utime/stime in /proc/PID/stat: 100 on every Linux architecture Node runs on. */
-const CLOCK_TICKS_PER_SEC = 100;
-
-/** User + system CPU time of a process, in milliseconds (NaN once it is gone). */
-export function procCpuMs(pid: number): number {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return NaN;
-  }
-  // Fields after the ")" that closes the command name start at field 3 (state); utime is 14, stime 15.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SEC;
 }

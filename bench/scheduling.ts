@@ -32,6 +32,7 @@ import type { KubeObject } from '../src/api/object.js';
 import { ApiClient, describeFailure } from './api-client.js';
 import { benchPod } from './pod-fixture.js';
 import { cell, judged, type Cell } from './report.js';
+import { machineCpuMs } from './proc.js';
 import { startPeapodServer, type PeapodServer } from './server-process.js';
 import { ApiProbe, type ProbeSamples } from './sched-api-probe.js';
 import { PodWatch, SET_LABEL, wallNow, type PodTimes } from './sched-pod-watch.js';
@@ -278,6 +279,12 @@ async function runBarePods(api: ApiClient, watch: PodWatch, cfg: Config, signal:
 interface Usage {
   wallMs: number;
   serverCpuMs: number;
+  /** Of serverCpuMs, the main thread's: the event loop serving the API. */
+  serverMainCpuMs: number;
+  /** Every CPU of the machine over the same time, summed: busy, and busy + idle. */
+  machineBusyMs: number;
+  machineTotalMs: number;
+  cpus: number;
   /** By process ("sim", "controller-manager", "scheduler"). */
   cpuMs: Record<string, number>;
   benchCpuMs: number;
@@ -411,7 +418,7 @@ async function run(cfg: Config, signal: AbortSignal, onChildren: (pids: number[]
       if (rss > rssMax) rssMax = rss;
     };
     sampler = setInterval(sample, 500);
-    const usage0 = { wall: performance.now(), cpu: cpuNow(), bench: process.cpuUsage() };
+    const usage0 = { wall: performance.now(), cpu: cpuNow(), main: server.mainThreadCpuMs(), machine: machineCpuMs(), bench: process.cpuUsage() };
 
     result.deployments = await runDeployments(api, watch, cfg, signal);
     if (result.deployments.incomplete) progress(`[deployments] ${result.deployments.incomplete}`);
@@ -420,9 +427,14 @@ async function run(cfg: Config, signal: AbortSignal, onChildren: (pids: number[]
 
     const bench = process.cpuUsage(usage0.bench);
     const usage1 = cpuNow();
+    const machine1 = machineCpuMs();
     result.usage = {
       wallMs: performance.now() - usage0.wall,
       serverCpuMs: usage1.server! - usage0.cpu.server!,
+      serverMainCpuMs: server.mainThreadCpuMs() - usage0.main,
+      machineBusyMs: machine1.busy - usage0.machine.busy,
+      machineTotalMs: machine1.total - usage0.machine.total,
+      cpus: machine1.cpus,
       cpuMs: Object.fromEntries(others.map((o) => [o.what, usage1[o.what]! - usage0.cpu[o.what]!])),
       benchCpuMs: (bench.user + bench.system) / 1000,
     };
@@ -570,10 +582,18 @@ function buildReport(cfg: Config, r: SchedRun): string {
     );
     if (r.usage) {
       const cores = (ms: number) => `${(ms / r.usage!.wallMs).toFixed(2)} cores`;
+      const u = r.usage;
+      const podsDone = (r.deployments?.running ?? 0) + (r.bare?.running ?? 0);
+      const allMs = u.serverCpuMs + Object.values(u.cpuMs).reduce((a, b) => a + b, 0) + u.benchCpuMs;
       rows.push(
-        { metric: `CPU during the ${seconds(r.usage.wallMs)} of pods: server`, value: cell(cores(r.usage.serverCpuMs)), target: 'info' },
-        ...Object.entries(r.usage.cpuMs).map(([what, ms]) => ({ metric: `  ${what} process`, value: cell(cores(ms)), target: 'info' })),
-        { metric: '  this client (POSTs, watch, probe)', value: cell(cores(r.usage.benchCpuMs)), target: 'info' },
+        { metric: `CPU during the ${seconds(u.wallMs)} of pods: server`, value: cell(cores(u.serverCpuMs)), target: 'info' },
+        { metric: '  of which its main thread (the API event loop)', value: cell(cores(u.serverMainCpuMs)), target: 'info' },
+        ...Object.entries(u.cpuMs).map(([what, ms]) => ({ metric: `  ${what} process`, value: cell(cores(ms)), target: 'info' })),
+        { metric: '  this client (POSTs, watch, probe)', value: cell(cores(u.benchCpuMs)), target: 'info' },
+        // Busy near all CPUs means the run is bound by the machine's CPU as a whole, not by one
+        // thread: only less work per pod (anywhere) makes it faster.
+        { metric: `  the whole machine busy (of ${u.cpus} CPUs)`, value: cell(`${((u.machineBusyMs / u.machineTotalMs) * u.cpus).toFixed(2)} cores`), target: 'info' },
+        { metric: 'CPU ms per pod Running, these processes together', value: cell(podsDone > 0 ? (allMs / podsDone).toFixed(2) : '-'), target: 'info' },
       );
     }
     if (r.idleCores) {

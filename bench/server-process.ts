@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { mainThreadCpuMs, procCpuMs, procMemory } from './proc.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
 const peapodBin = join(repoRoot, 'bin/peapod.js');
@@ -30,6 +31,8 @@ export interface PeapodServer {
   memory(): { rss: number; peak: number };
   /** CPU time (user + system) the server process has used so far, in milliseconds. */
   cpuMs(): number;
+  /** The same for its main thread alone: the event loop that serves the API. */
+  mainThreadCpuMs(): number;
   /** Log lines the server wrote to stderr so far (tail), for error reports. */
   logTail(): string;
   /**
@@ -94,8 +97,9 @@ export async function startPeapodServer(opts: ServerStoreOptions, timeoutMs = 60
       dataDir,
       token,
       ca,
-      memory: () => readMemory(child.pid!),
-      cpuMs: () => readCpuMs(child.pid!),
+      memory: () => procMemory(child.pid!),
+      cpuMs: () => procCpuMs(child.pid!),
+      mainThreadCpuMs: () => mainThreadCpuMs(child.pid!),
       logTail: () => err.slice(-4000),
       stop,
     };
@@ -104,25 +108,6 @@ export async function startPeapodServer(opts: ServerStoreOptions, timeoutMs = 60
     await stop();
     throw new Error(`${(e as Error).message}\n--- server stderr (tail) ---\n${tail}`, { cause: e });
   }
-}
-
-function readMemory(pid: number): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
-    return m ? Number(m[1]) * 1024 : NaN;
-  };
-  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
-}
-
-/** USER_HZ: the unit of utime/stime in /proc/PID/stat; 100 on every Linux architecture Node runs on. */
-const CLOCK_TICKS_PER_SEC = 100;
-
-function readCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the ")" that closes the command name start at field 3 (state); utime is 14, stime 15.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SEC;
 }
 
 /**
