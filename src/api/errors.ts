@@ -163,11 +163,31 @@ export function fieldErrorText(e: FieldError): string {
 
 /** 422 Invalid with one cause per bad field, as kube-apiserver reports validation failures. */
 export function invalid(kind: string, name: string, errors: FieldError[], group?: string): ApiError {
+  return invalidAs(kind, kind, name, errors, group);
+}
+
+/**
+ * invalid() worded with the group-qualified kind, as Kubernetes words it for kinds served
+ * outside their own group: `Scale.autoscaling "web" is invalid: ...`.
+ */
+export function invalidQualified(kind: string, group: string, name: string, errors: FieldError[]): ApiError {
+  return invalidAs(`${kind}.${group}`, kind, name, errors, group);
+}
+
+/**
+ * 422 for request options kube-apiserver refuses (dryRun, fieldManager, propagationPolicy...):
+ * `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: ...`.
+ */
+export function invalidOptions(kind: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | 'DeleteOptions', errors: FieldError[]): ApiError {
+  return invalidQualified(kind, 'meta.k8s.io', '', errors);
+}
+
+function invalidAs(shownKind: string, kind: string, name: string, errors: FieldError[], group?: string): ApiError {
   const list = errors.map(fieldErrorText);
   const msg =
     list.length === 1
-      ? `${kind} "${name}" is invalid: ${list[0]}`
-      : `${kind} "${name}" is invalid: [${list.join(', ')}]`;
+      ? `${shownKind} "${name}" is invalid: ${list[0]}`
+      : `${shownKind} "${name}" is invalid: [${list.join(', ')}]`;
   return new ApiError(422, 'Invalid', msg, {
     name,
     group,
@@ -178,6 +198,15 @@ export function invalid(kind: string, name: string, errors: FieldError[], group?
       field: e.field,
     })),
   });
+}
+
+/** 406: the Accept header names no format the server can answer in. */
+export function notAcceptable(): ApiError {
+  return new ApiError(
+    406,
+    'NotAcceptable',
+    'only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf',
+  );
 }
 
 /** Any thrown value as an ApiError; unknown errors become 500 InternalError (and should be logged). */

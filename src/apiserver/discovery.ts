@@ -4,6 +4,15 @@ import type { ResourceType } from '../api/resource.js';
 export const scaleGroupVersion = { group: 'autoscaling', version: 'v1' };
 
 const allVerbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+const verbsWithoutDeleteCollection = allVerbs.filter((v) => v !== 'deletecollection');
+
+/**
+ * Whether DELETE on the collection is served. Kubernetes serves it for every kind here but
+ * namespaces: one request must not be able to delete every namespace (and all they hold).
+ */
+export function supportsDeleteCollection(rt: Pick<ResourceType, 'group' | 'plural'>): boolean {
+  return !(rt.group === '' && rt.plural === 'namespaces');
+}
 
 export interface GroupVersion {
   group: string;
@@ -62,7 +71,7 @@ export function apiResourceList(types: readonly ResourceType[], group: string, v
       singularName: rt.singular,
       namespaced: rt.namespaced,
       kind: rt.kind,
-      verbs: allVerbs,
+      verbs: supportsDeleteCollection(rt) ? allVerbs : verbsWithoutDeleteCollection,
     };
     if (rt.shortNames.length) entry.shortNames = rt.shortNames;
     if (rt.categories.length) entry.categories = rt.categories;

@@ -153,6 +153,36 @@ describe('typeErrors', () => {
       ],
     },
     { name: 'the body itself must be an object', obj: [1], want: [{ path: '', expected: 'object', got: 'array' }] },
+    {
+      name: 'integers beyond their Go type (int32, int64) do not decode',
+      obj: pod({ containers: [{ name: 'c', ports: [{ containerPort: 2 ** 31 }] }], activeDeadlineSeconds: 2 ** 64, priority: -(2 ** 31) }),
+      want: [
+        { path: '.spec.containers[0].ports[0].containerPort', expected: 'integer', got: `number ${2 ** 31}` },
+        { path: '.spec.activeDeadlineSeconds', expected: 'integer', got: `number ${2 ** 64}` },
+      ],
+    },
+    {
+      name: 'times must be RFC 3339 (fraction and offset optional)',
+      obj: pod({ containers: [{ name: 'c' }] }, {
+        metadata: { name: 'p', creationTimestamp: '2024-02-29T23:59:59.123456+01:00', deletionTimestamp: 'yesterday' },
+        status: {
+          startTime: '2024-01-01T00:00:00Z',
+          conditions: [
+            { type: 'Ready', lastTransitionTime: '2023-02-29T00:00:00Z' },
+            { type: 'A', lastTransitionTime: '2024-01-01 00:00:00Z' },
+            { type: 'B', lastTransitionTime: '2024-01-01T24:00:00Z' },
+            { type: 'C', lastProbeTime: null, lastTransitionTime: '' },
+          ],
+        },
+      }),
+      want: [
+        { path: '.metadata.deletionTimestamp', expected: 'date-time', got: 'string' },
+        { path: '.status.conditions[0].lastTransitionTime', expected: 'date-time', got: 'string' },
+        { path: '.status.conditions[1].lastTransitionTime', expected: 'date-time', got: 'string' },
+        { path: '.status.conditions[2].lastTransitionTime', expected: 'date-time', got: 'string' },
+        { path: '.status.conditions[3].lastTransitionTime', expected: 'date-time', got: 'string' },
+      ],
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -175,6 +205,24 @@ describe('Kubernetes messages', () => {
     assert.deepEqual(unknownFieldWarningHeaders(['.spec.containers[0].imagee']), [
       '299 - "unknown field \\"spec.containers[0].imagee\\""',
     ]);
+  });
+
+  it('warning headers stay far below the 16 KiB of headers Node clients accept, however many fields', () => {
+    const paths = Array.from({ length: 100_000 }, (_, i) => `.k${i}`);
+    const headers = unknownFieldWarningHeaders(paths);
+    const size = headers.reduce((n, h) => n + h.length + 'Warning: \r\n'.length, 0);
+    assert.ok(size < 8 * 1024, `${size} bytes of Warning headers`);
+    assert.equal(headers[0], '299 - "unknown field \\"k0\\""');
+    assert.match(headers.at(-1)!, /^299 - "\d+ more unknown fields not shown"$/);
+    assert.equal(Number(/"(\d+) more/.exec(headers.at(-1)!)![1]) + headers.length - 1, paths.length);
+  });
+
+  it('a malformed time is worded like the Go decoder', () => {
+    const ev = { apiVersion: 'v1', kind: 'Event', involvedObject: { kind: 'Pod', name: 'p' }, lastTimestamp: 'yesterday' };
+    assert.equal(
+      fieldTypeError('v1', 'Event', typeErrors('v1', 'Event', ev)).message,
+      'Event in version "v1" cannot be handled as a Event: parsing time "yesterday" as "2006-01-02T15:04:05Z07:00": not an RFC 3339 time',
+    );
   });
 
   it('type error worded like the Go decoder', () => {

@@ -20,6 +20,8 @@ export interface FieldTypeError {
   /** Go struct holding the field and the field's Go type, for Kubernetes' decoder wording. */
   goStruct: string;
   goType: string;
+  /** The decoder's own words when the JSON type is right but the value is not (a malformed time). */
+  detail?: string;
 }
 
 export interface FieldCheck {
@@ -28,15 +30,19 @@ export interface FieldCheck {
   typeErrors: FieldTypeError[];
 }
 
-/** Unknown fields and type errors of `obj` as an `apiVersion`/`kind`; empty when the kind is not served. */
-export function checkFields(apiVersion: string, kind: string, obj: unknown): FieldCheck {
+/**
+ * Unknown fields and type errors of `obj` as an `apiVersion`/`kind`; empty when the kind is not
+ * served. With `prune`, the unknown fields are also removed from `obj`, as Kubernetes' decoder
+ * drops what its types don't have: they are warned about (or ignored), never stored.
+ */
+export function checkFields(apiVersion: string, kind: string, obj: unknown, opts: { prune?: boolean } = {}): FieldCheck {
   const out: FieldCheck = { unknown: [], typeErrors: [] };
   const root = modelForKind(apiVersion, kind);
   if (!root) return out;
   const ft: FieldType = { t: 'object', model: root.model };
   // Nearly every body is fine: a walk that builds no paths answers that; only a body with
   // something to report is walked again to say where.
-  if (!isClean(ft, obj)) checkValue(ft, obj, '', root, out);
+  if (!isClean(ft, obj)) checkValue(ft, obj, '', root, out, opts.prune ?? false);
   return out;
 }
 
@@ -45,10 +51,11 @@ function isClean(ft: FieldType, v: unknown): boolean {
   if (v === null || v === undefined) return true;
   switch (ft.t) {
     case 'string':
-    case 'time':
       return typeof v === 'string';
+    case 'time':
+      return typeof v === 'string' && isRFC3339(v);
     case 'integer':
-      return typeof v === 'number' && Number.isInteger(v);
+      return fitsInteger(ft.format, v);
     case 'intOrString':
       return (typeof v === 'number' && Number.isInteger(v)) || typeof v === 'string';
     case 'number':
@@ -152,17 +159,23 @@ function expectedName(ft: FieldType): string {
 }
 
 /** Checks `v` against `ft`; `owner` is the struct the field belongs to (for the wording of type errors). */
-function checkValue(ft: FieldType, v: unknown, path: string, owner: CompiledModel, out: FieldCheck): void {
+function checkValue(ft: FieldType, v: unknown, path: string, owner: CompiledModel, out: FieldCheck, prune: boolean): void {
   if (v === null || v === undefined) return; // JSON null decodes to the zero value
   let ok: boolean;
+  let detail: string | undefined;
   switch (ft.t) {
     case 'string':
-    case 'time':
       ok = typeof v === 'string';
       break;
+    case 'time':
+      ok = typeof v === 'string' && isRFC3339(v);
+      if (!ok && typeof v === 'string') detail = `parsing time ${JSON.stringify(v)} as "2006-01-02T15:04:05Z07:00": not an RFC 3339 time`;
+      break;
     case 'integer':
+      ok = fitsInteger(ft.format, v);
+      break;
     case 'intOrString':
-      ok = (typeof v === 'number' && Number.isInteger(v)) || (ft.t === 'intOrString' && typeof v === 'string');
+      ok = (typeof v === 'number' && Number.isInteger(v)) || typeof v === 'string';
       break;
     case 'number':
       ok = typeof v === 'number';
@@ -179,14 +192,14 @@ function checkValue(ft: FieldType, v: unknown, path: string, owner: CompiledMode
       ok = Array.isArray(v);
       if (ok) {
         const items = v as unknown[];
-        for (let i = 0; i < items.length; i++) checkValue(ft.items, items[i], `${path}[${i}]`, owner, out);
+        for (let i = 0; i < items.length; i++) checkValue(ft.items, items[i], `${path}[${i}]`, owner, out, prune);
       }
       break;
     case 'map':
       ok = isObject(v);
       if (ok) {
         for (const key of Object.keys(v as object)) {
-          checkValue(ft.values, (v as Record<string, unknown>)[key], `${path}[${key}]`, owner, out);
+          checkValue(ft.values, (v as Record<string, unknown>)[key], `${path}[${key}]`, owner, out, prune);
         }
       }
       break;
@@ -198,17 +211,50 @@ function checkValue(ft: FieldType, v: unknown, path: string, owner: CompiledMode
         for (const key of Object.keys(o)) {
           const child = c.fields.get(key);
           const p = `${path}.${key}`;
-          if (child === undefined) out.unknown.push(p);
-          else checkValue(child, o[key], p, c, out);
+          if (child === undefined) {
+            out.unknown.push(p);
+            if (prune) delete o[key];
+          } else {
+            checkValue(child, o[key], p, c, out, prune);
+          }
         }
       }
       break;
     }
   }
   if (!ok) {
-    const got = typeof v === 'number' && !Number.isInteger(v) ? `number ${v}` : jsonType(v);
-    out.typeErrors.push({ path, expected: expectedName(ft), got, goStruct: shortName(owner), goType: goTypeOf(ft) });
+    // Go names the number when it is a fraction or does not fit the field's integer type.
+    const got = typeof v === 'number' && (!Number.isInteger(v) || ft.t === 'integer') ? `number ${v}` : jsonType(v);
+    const e: FieldTypeError = { path, expected: expectedName(ft), got, goStruct: shortName(owner), goType: goTypeOf(ft) };
+    if (detail) e.detail = detail;
+    out.typeErrors.push(e);
   }
+}
+
+const int32Range = 2 ** 31;
+const int64Range = 2 ** 63;
+
+/** Whether `v` is an integer Go can decode into a field of this integer format. */
+function fitsInteger(format: 'int32' | 'int64', v: unknown): boolean {
+  if (typeof v !== 'number' || !Number.isInteger(v)) return false;
+  const range = format === 'int32' ? int32Range : int64Range;
+  return v >= -range && v < range;
+}
+
+const rfc3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-](\d{2}):(\d{2}))$/;
+
+/**
+ * Whether `s` is a time Kubernetes' decoder accepts for metav1.Time and MicroTime (RFC 3339,
+ * fraction optional). A value it would refuse must not be stored: every client that lists
+ * the object afterwards would fail to decode the whole list.
+ */
+export function isRFC3339(s: string): boolean {
+  const m = rfc3339.exec(s);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return false;
+  if (m[9] !== undefined && (Number(m[9]) > 23 || Number(m[10]) > 59)) return false;
+  return day >= 1 && new Date(Date.UTC(year, month - 1, day)).getUTCDate() === day;
 }
 
 function withoutLeadingDot(path: string): string {
@@ -229,9 +275,32 @@ export function unknownFieldWarningText(path: string): string {
   return `unknown field ${JSON.stringify(withoutLeadingDot(path))}`;
 }
 
-/** `Warning` response header values (RFC 7234 code 299) for fieldValidation=Warn, one per unknown field. */
+/**
+ * Unknown-field warnings are capped at this many bytes of header values in all. kube-apiserver
+ * sends one header per field (only shortening each once they pass 4 KiB of text in all), but a
+ * body with thousands of unknown fields would then get response headers far beyond the 16 KiB
+ * Node's HTTP client (so client-node, and peapod's own client) accepts: the write succeeds
+ * and the client sees a parse error.
+ */
+const maxWarningBytes = 4 * 1024;
+
+/**
+ * `Warning` response header values (RFC 7234 code 299) for fieldValidation=Warn, one per
+ * unknown field, the last one saying how many more there were when they don't all fit.
+ */
 export function unknownFieldWarningHeaders(paths: string[]): string[] {
-  return paths.map((p) => `299 - ${JSON.stringify(unknownFieldWarningText(p))}`);
+  const out: string[] = [];
+  let size = 0;
+  for (const p of paths) {
+    const header = `299 - ${JSON.stringify(unknownFieldWarningText(p))}`;
+    if (size + header.length > maxWarningBytes) {
+      out.push(`299 - ${JSON.stringify(`${paths.length - out.length} more unknown fields not shown`)}`);
+      break;
+    }
+    size += header.length;
+    out.push(header);
+  }
+  return out;
 }
 
 /**
@@ -245,6 +314,6 @@ export function fieldTypeError(apiVersion: string, kind: string, errors: FieldTy
   if (!e) throw new Error('fieldTypeError needs at least one error');
   const version = apiVersion.slice(apiVersion.indexOf('/') + 1);
   const goPath = withoutLeadingDot(e.path).replace(/\[[^\]]*\]/g, '');
-  const cause = `json: cannot unmarshal ${e.got} into Go struct field ${e.goStruct}.${goPath} of type ${e.goType}`;
+  const cause = e.detail ?? `json: cannot unmarshal ${e.got} into Go struct field ${e.goStruct}.${goPath} of type ${e.goType}`;
   return new ApiError(400, 'BadRequest', `${kind} in version "${version}" cannot be handled as a ${kind}: ${cause}`);
 }

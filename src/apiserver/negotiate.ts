@@ -1,4 +1,6 @@
 /** Content negotiation for the response formats peapod speaks: JSON, Table, PartialObjectMetadata(List). */
+import { notAcceptable } from '../api/errors.js';
+
 export type ResponseShape = 'object' | 'table' | 'partial';
 
 export interface Negotiated {
@@ -7,12 +9,15 @@ export interface Negotiated {
 
 /**
  * Picks the first acceptable alternative in the Accept header. Protobuf is answered as JSON
- * (clients always offer JSON as a fallback); an unknown `as=` is skipped.
+ * (clients always offer JSON as a fallback); an unknown `as=` is skipped. A header that
+ * offers nothing acceptable (text/html alone, or only an unknown `as=`) is a 406, as
+ * kube-apiserver answers it, rather than a body the client did not ask for.
  */
 export function negotiate(accept: string | undefined): Negotiated {
-  if (!accept) return { shape: 'object' };
+  if (!accept || !accept.trim()) return { shape: 'object' };
   for (const part of accept.split(',')) {
-    const [type, ...params] = part.trim().split(';').map((s) => s.trim());
+    const [rawType, ...params] = part.trim().split(';').map((s) => s.trim());
+    const type = rawType.toLowerCase();
     const p = new Map(params.map((kv) => kv.split('=') as [string, string]));
     const as = p.get('as');
     if (type === 'application/json' || type === 'application/yaml' || type === '*/*' || type === 'application/*') {
@@ -25,5 +30,5 @@ export function negotiate(accept: string | undefined): Negotiated {
     }
     if (type === 'application/vnd.kubernetes.protobuf' && !as) return { shape: 'object' };
   }
-  return { shape: 'object' };
+  throw notAcceptable();
 }

@@ -13,6 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ResourceType } from '../api/resource.js';
+import { supportsDeleteCollection } from './discovery.js';
 
 // ---------------------------------------------------------------------------------------------
 // Served resources
@@ -635,7 +636,9 @@ function resourcePaths(r: OpenApiResource, out: Record<string, unknown>): void {
   out[base] = {
     get: op('list', `list${gi}${scope}${r.kind}`, gvk, listSchema, ['200'], listParams),
     post: op('post', `create${gi}${scope}${r.kind}`, gvk, schema, ['200', '201', '202'], [dryRun, fieldManager, fieldValidation], jsonBody(schema)),
-    delete: op('deletecollection', `delete${gi}Collection${scope}${r.kind}`, gvk, `${META}.Status`, ['200'], [...deleteParams, ...listParams], jsonBody(`${META}.DeleteOptions`)),
+    ...(supportsDeleteCollection(r)
+      ? { delete: op('deletecollection', `delete${gi}Collection${scope}${r.kind}`, gvk, `${META}.Status`, ['200'], [...deleteParams, ...listParams], jsonBody(`${META}.DeleteOptions`)) }
+      : {}),
     parameters: scopeParams,
   };
   out[`${base}/{name}`] = {

@@ -12,8 +12,9 @@ export function applyPatchBody(contentType: string, live: unknown, body: Uint8Ar
 }
 
 /**
- * Server-side apply of the request body onto `live` (undefined: create). Returns the applied
- * configuration as sent (`intent`, for field validation) and the merged object with managedFields.
+ * Server-side apply of the request body onto `live` (undefined: create). `check` sees the
+ * applied configuration before it is merged, and may refuse it or drop fields from it (field
+ * validation). Returns that configuration (`intent`) and the merged object with managedFields.
  */
 export function applyServerSide(args: {
   rt: ResourceType;
@@ -23,9 +24,11 @@ export function applyServerSide(args: {
   force: boolean;
   now: string;
   subresource?: string;
+  check?: (intent: KubeObject) => void;
 }): { intent: KubeObject; result: KubeObject } {
   const intent = parsePatchBody(APPLY_PATCH, args.body);
   if (!isPlainObject(intent)) throw badRequest('the apply configuration must be an object');
+  args.check?.(intent as KubeObject);
   const result = serverSideApply({
     live: args.live,
     applied: intent as KubeObject,

@@ -27,7 +27,7 @@ import type { Clock } from '../util/clock.js';
 import { rfc3339 } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { ObjectFilter } from './selectors.js';
-import { validateObjectMeta } from '../api/validation.js';
+import { immutable, validateObjectMeta } from '../api/validation.js';
 import { podQOSClass } from '../api/kinds/pods.js';
 import { nextGeneration } from '../api/generation.js';
 
@@ -328,6 +328,16 @@ export class ObjectRegistry {
       if (desired === old) throw new Error('registry.update: a replacing mutate returned the current object itself');
       if (!isPlainObject(desired)) throw badRequest('the request body must be a JSON object');
       if (!isPlainObject(desired.metadata)) desired.metadata = {};
+      // A uid in a replacement is a precondition (kube's UpdatedObjectInfo): an update meant for
+      // an object that was deleted and made again under the same name must not overwrite the new
+      // one. Elsewhere (a patch) the uid just can't change.
+      const uid = desired.metadata.uid;
+      if (uid !== undefined && uid !== '' && uid !== old.metadata.uid) {
+        if (opts.replaces) {
+          throw conflict(rt.plural, name, `Precondition failed: UID in precondition: ${String(uid)}, UID in object meta: ${old.metadata.uid}`, rt.group || undefined);
+        }
+        throw invalid(rt.kind, name, [immutable('metadata.uid', uid)], rt.group || undefined);
+      }
       const pinned = desired.metadata.resourceVersion;
       if (pinned !== undefined && pinned !== '' && pinned !== old.metadata.resourceVersion) {
         throw conflict(
@@ -379,7 +389,12 @@ export class ObjectRegistry {
     opts: WriteOptions & { subresource?: string },
   ): Promise<KubeObject> {
     this.checkTypeMeta(rt, desired);
-    if (desired.metadata.name !== undefined && desired.metadata.name !== name) {
+    // As kube-apiserver's checkName: an update (or a patch's result) must name its object. A
+    // patch that removes metadata would otherwise wipe labels, finalizers and owner references.
+    if (desired.metadata.name === undefined || desired.metadata.name === '') {
+      throw badRequest(`the name of the object (${name} based on URL) was undeterminable: name must be provided`);
+    }
+    if (desired.metadata.name !== name) {
       throw badRequest(`the name of the object (${desired.metadata.name}) does not match the name on the URL (${name})`);
     }
     if (rt.namespaced && desired.metadata.namespace !== undefined && desired.metadata.namespace !== old.metadata.namespace) {
@@ -475,9 +490,15 @@ export class ObjectRegistry {
       const next = clone(old);
       const m = next.metadata;
       const finalizers = new Set(m.finalizers ?? []);
-      if (opts.propagationPolicy === 'Orphan') finalizers.add('orphan');
-      if (opts.propagationPolicy === 'Foreground') finalizers.add('foregroundDeletion');
-      if (opts.propagationPolicy === 'Background') finalizers.delete('orphan');
+      // As Kubernetes' deletionFinalizersForGarbageCollection: a policy replaces whatever the
+      // object had (a later Foreground delete of an orphaning object stops orphaning); the
+      // two finalizers together would make the object invalid, and so stuck.
+      if (opts.propagationPolicy !== undefined) {
+        finalizers.delete('orphan');
+        finalizers.delete('foregroundDeletion');
+        if (opts.propagationPolicy === 'Orphan') finalizers.add('orphan');
+        if (opts.propagationPolicy === 'Foreground') finalizers.add('foregroundDeletion');
+      }
       let graceful = false;
       if (rt.plural === 'pods') {
         const grace = opts.gracePeriodSeconds ?? next.spec?.terminationGracePeriodSeconds ?? 30;
@@ -566,6 +587,10 @@ export class ObjectRegistry {
     } catch (err) {
       if (err instanceof GoneError) {
         throw gone('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
+      }
+      // Only a forged token (or another cluster's) reads at a revision this store has not reached.
+      if (opts.continue && revision > (await this.store.currentRevision().catch(() => Infinity))) {
+        throw badRequest('continue key is not valid: its resourceVersion is newer than the current one');
       }
       throw err;
     }
@@ -700,7 +725,7 @@ function encodeContinue(t: ContinueToken): string {
 function decodeContinue(s: string): ContinueToken {
   try {
     const t = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
-    if (t.v !== 'peapod/v1' || typeof t.rv !== 'number' || typeof t.start !== 'string') throw new Error('bad token');
+    if (t.v !== 'peapod/v1' || !Number.isSafeInteger(t.rv) || t.rv < 0 || typeof t.start !== 'string') throw new Error('bad token');
     // `left` is a hint (tokens of older servers lack it); a forged one only skews remainingItemCount.
     const left = Number.isInteger(t.left) && t.left >= 0 ? (t.left as number) : undefined;
     return { rv: t.rv, start: t.start, left };

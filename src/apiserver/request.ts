@@ -22,7 +22,21 @@ export type ParsedPath =
 
 const namespaceSubresources = new Set(['status', 'finalize']);
 
-export function parsePath(pathname: string): ParsedPath {
+/**
+ * What a request path names. The path is percent-decoded as a whole and then split on '/', as
+ * Go's server and kube-apiserver's RequestInfo resolver do (so an encoded slash separates
+ * segments, never hides inside a name); "." and ".." segments are refused rather than resolved,
+ * so .../pods/.. never names the namespace above it. Malformed escapes are a 400.
+ */
+export function parsePath(rawPath: string): ParsedPath {
+  let pathname = rawPath;
+  if (pathname.includes('%')) {
+    try {
+      pathname = decodeURIComponent(pathname);
+    } catch {
+      throw badRequest(`the request path ${JSON.stringify(rawPath)} has a malformed percent-encoding`);
+    }
+  }
   const segs = pathname.split('/').filter((s) => s !== '');
   let group: string;
   let version: string;
@@ -41,10 +55,9 @@ export function parsePath(pathname: string): ParsedPath {
   } else {
     return { type: 'other' };
   }
-  for (const s of rest) {
-    if (s === '.' || s === '..') throw badRequest(`invalid path segment ${JSON.stringify(s)}`);
+  for (const s of segs) {
+    if (s === '.' || s === '..') throw badRequest(`invalid path segment ${JSON.stringify(s)} in ${JSON.stringify(rawPath)}: may not be '${s}'`);
   }
-  rest = rest.map((s) => decodeURIComponent(s));
   if (rest.length === 0) return { type: 'groupVersion', group, version };
   if (rest[0] === 'namespaces' && rest.length >= 3 && !(rest.length === 3 && namespaceSubresources.has(rest[2]))) {
     const [, namespace, resource, name, subresource, ...extra] = rest;
@@ -59,15 +72,18 @@ export function parsePath(pathname: string): ParsedPath {
 const noQuery = new URLSearchParams();
 
 /**
- * Path and query of a request target. A plain API path is taken as it is; anything a URL
- * parser would rewrite (percent escapes, dot segments, backslashes) goes through one.
+ * Path (still percent-encoded, exactly as sent) and query of a request target. Nothing is
+ * normalised: resolving dot segments or backslashes here would let a path that names one
+ * object reach another (see parsePath). An absolute-form target keeps only its path.
  */
 export function splitRequestURL(target: string): { path: string; query: URLSearchParams } {
+  const hash = target.indexOf('#');
+  if (hash >= 0) target = target.slice(0, hash);
   const q = target.indexOf('?');
-  const rawPath = q < 0 ? target : target.slice(0, q);
-  if (rawPath.startsWith('/') && !/[%\\]|\/\.|\/\/|#/.test(rawPath) && !target.includes('#')) {
-    return { path: rawPath, query: q < 0 ? noQuery : new URLSearchParams(target.slice(q + 1)) };
+  let path = q < 0 ? target : target.slice(0, q);
+  if (!path.startsWith('/')) {
+    const authority = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/]*/.exec(path);
+    if (authority) path = path.slice(authority[0].length) || '/';
   }
-  const url = new URL(target, 'http://localhost');
-  return { path: url.pathname, query: url.searchParams };
+  return { path, query: q < 0 ? noQuery : new URLSearchParams(target.slice(q + 1)) };
 }

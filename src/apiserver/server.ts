@@ -13,13 +13,17 @@ import {
   ApiError,
   asApiError,
   badRequest,
+  invalidOptions,
+  invalidQualified,
   methodNotAllowed,
   notFound,
   tooLarge,
   unauthorized,
   unsupportedMediaType,
+  type FieldError,
   type Status,
 } from '../api/errors.js';
+import { forbidden as forbiddenField, invalidValue, notSupported, required, tooLong } from '../api/validation.js';
 import type { KubeObject } from '../api/object.js';
 import { clone, isPlainObject } from '../api/object.js';
 import type { ResourceType } from '../api/resource.js';
@@ -31,7 +35,7 @@ import type { Logger } from '../util/logger.js';
 import { runHealthChecks } from '../util/health.js';
 import { FairQueue } from './fair-queue.js';
 import type { TokenAuthenticator } from './auth.js';
-import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
+import { apiGroup, apiGroupList, apiResourceList, apiVersions, supportsDeleteCollection } from './discovery.js';
 import { negotiate } from './negotiate.js';
 import { ObjectRegistry, rawJSONOf, type DeleteOptions } from './registry.js';
 import { parsePath, splitRequestURL, type ResourcePath } from './request.js';
@@ -42,6 +46,7 @@ import { openapiV3DocumentBytes, openapiV3Index } from './openapi.js';
 import { negotiateOpenapiV2, openapiV2Serialized } from './openapi-v2.js';
 import { decodeKubernetesProtobuf, PROTOBUF_CONTENT_TYPE } from './protobuf/decode.js';
 import { checkFields, fieldTypeError, strictDecodingError, unknownFieldWarningHeaders } from './field-validation.js';
+import { textExceedsDepth, tooDeep, valueExceedsDepth } from './nesting.js';
 
 /** Requests larger than this are refused with 413, as kube-apiserver does (3 MiB). */
 export const maxBodyBytes = 3 * 1024 * 1024;
@@ -87,6 +92,16 @@ export interface APIServerOptions {
 }
 
 const defaultMaxRequestsInFlight = 32;
+
+const propagationPolicies: readonly string[] = ['Foreground', 'Background', 'Orphan'];
+
+const maxTimerMs = 2 ** 31 - 1;
+
+/** How long a request body may take to arrive (kube-apiserver's default request timeout). */
+const bodyTimeoutMs = 60_000;
+
+type FieldValidationMode = 'Strict' | 'Warn' | 'Ignore';
+const fieldValidationModes: readonly string[] = ['Ignore', 'Strict', 'Warn'] satisfies FieldValidationMode[];
 
 const streamingSubresources = new Set(['exec', 'attach', 'portforward', 'proxy']);
 
@@ -247,6 +262,8 @@ export class APIServer {
     const e = asApiError(err);
     if (e.code >= 500) this.log.error('request failed', { err: err instanceof Error ? err.stack : String(err) });
     if (e.details?.retryAfterSeconds !== undefined && !res.headersSent) res.setHeader('Retry-After', String(e.details.retryAfterSeconds));
+    // The rest of a body that timed out may never come: this connection can't carry another request.
+    if (e.code === 408 && !res.headersSent) res.setHeader('Connection', 'close');
     this.send(res, e.code, e.toStatus());
   }
 
@@ -275,15 +292,23 @@ export class APIServer {
         cleanup();
         resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
       };
+      // The client's doing, not the server's: no 500 (and no error in the log) for it.
       const onError = (err: Error) => {
         cleanup();
-        reject(err);
+        reject(badRequest(`reading the request body failed: ${err.message}`));
       };
       const onClose = () => {
         cleanup();
-        reject(new Error('the client closed the connection before sending the whole body'));
+        reject(badRequest('the client closed the connection before sending the whole body'));
       };
+      // A body that never finishes would hold its seat for good: enough of them and no other
+      // request is served. Like kube-apiserver's request timeout, give up after a minute.
+      const cancelTimer = this.clock.setTimeout(() => {
+        cleanup();
+        reject(new ApiError(408, 'Timeout', `the request body did not arrive within ${bodyTimeoutMs / 1000}s`));
+      }, bodyTimeoutMs);
       const cleanup = () => {
+        cancelTimer();
         req.off('data', onData);
         req.off('end', onEnd);
         req.off('error', onError);
@@ -306,11 +331,13 @@ export class APIServer {
     } else if (ct === PROTOBUF_CONTENT_TYPE) {
       value = decodeKubernetesProtobuf(buf).object;
     } else if (ct === 'application/yaml') {
+      if (textExceedsDepth(buf)) throw tooDeep('the request body');
       try {
         value = parseYAML(buf.toString('utf8'));
       } catch (err) {
         throw badRequest(`error decoding YAML: ${(err as Error).message}`);
       }
+      if (valueExceedsDepth(value)) throw tooDeep('the request body');
     } else {
       throw unsupportedMediaType(ct);
     }
@@ -332,14 +359,18 @@ export class APIServer {
     }
     const user = this.opts.authenticator?.authenticate(req);
     if (this.opts.authenticator && !user) throw unauthorized();
-    if (path === '/version' || path === '/version/') return this.send(res, 200, serverVersion);
-    if (path === '/api' || path === '/api/') return this.send(res, 200, apiVersions(this.address));
-    if (path === '/apis' || path === '/apis/') return this.send(res, 200, apiGroupList(this.opts.types));
-    if (path === '/openapi/v2' || path === '/openapi/v2/') return this.openapiV2(ctx);
-    if (path === '/openapi/v3' || path === '/openapi/v3/') return this.send(res, 200, openapiV3Index());
+    if (path === '/version' || path === '/version/') return this.document(ctx, serverVersion);
+    if (path === '/api' || path === '/api/') return this.document(ctx, apiVersions(this.address));
+    if (path === '/apis' || path === '/apis/') return this.document(ctx, apiGroupList(this.opts.types));
+    if (path === '/openapi/v2' || path === '/openapi/v2/') {
+      onlyGet(req);
+      return this.openapiV2(ctx);
+    }
+    if (path === '/openapi/v3' || path === '/openapi/v3/') return this.document(ctx, openapiV3Index());
     if (path.startsWith('/openapi/v3/')) {
       const doc = openapiV3DocumentBytes(path.slice('/openapi/v3/'.length));
       if (!doc) throw notFoundPath();
+      onlyGet(req);
       const cache = query.get('hash') === doc.hash ? 'public, immutable' : 'no-cache, private';
       res.writeHead(200, { 'Content-Type': 'application/json', ETag: `"${doc.hash}"`, 'Cache-Control': cache });
       res.end(doc.json);
@@ -350,12 +381,12 @@ export class APIServer {
       case 'group': {
         const g = apiGroup(this.opts.types, parsed.group);
         if (!g) throw notFoundPath();
-        return this.send(res, 200, g);
+        return this.document(ctx, g);
       }
       case 'groupVersion': {
         const list = apiResourceList(this.opts.types, parsed.group, parsed.version);
         if (!list) throw notFoundPath();
-        return this.send(res, 200, list);
+        return this.document(ctx, list);
       }
       case 'resource': {
         // Watches (and the streams of exec, attach, port-forward, followed logs) run for minutes:
@@ -367,6 +398,12 @@ export class APIServer {
       default:
         throw notFoundPath();
     }
+  }
+
+  /** Version, discovery and OpenAPI documents: read-only. */
+  private document(ctx: RequestCtx, body: unknown): void {
+    onlyGet(ctx.req);
+    this.send(ctx.res, 200, body);
   }
 
   /** The Swagger 2.0 document kubectl 1.27/1.28 read for apply and explain; protobuf or JSON by Accept. */
@@ -399,17 +436,22 @@ export class APIServer {
     if (!rt.namespaced && p.namespace !== undefined) throw notFoundPath();
     const ns = rt.namespaced ? p.namespace : undefined;
     const method = ctx.req.method ?? 'GET';
+    negotiate(ctx.req.headers.accept); // a 406 before anything is done
     if (p.name === undefined) {
+      // A namespaced kind's all-namespaces path only lists and watches, as in Kubernetes:
+      // DELETE there would empty every namespace at once.
+      const allNamespaces = rt.namespaced && ns === undefined;
       switch (method) {
         case 'GET':
           return isTrue(ctx.query.get('watch')) ? this.watch(ctx, rt, ns) : this.list(ctx, rt, ns);
         case 'POST':
+          if (allNamespaces) break;
           return this.create(ctx, rt, ns);
         case 'DELETE':
+          if (allNamespaces || !supportsDeleteCollection(rt)) break;
           return this.deleteCollection(ctx, rt, ns);
-        default:
-          throw methodNotAllowed(`the server does not allow this method on the requested resource`);
       }
+      throw methodNotAllowed(`the server does not allow this method on the requested resource`);
     }
     if (rt.namespaced && ns === undefined) throw notFoundPath();
     const name = p.name;
@@ -541,6 +583,9 @@ export class APIServer {
     const { res } = ctx;
     const filter = buildFilter(rt, q.get('labelSelector') ?? undefined, q.get('fieldSelector') ?? undefined);
     const timeoutSeconds = parseNonNegativeInt(q.get('timeoutSeconds'), 'timeoutSeconds');
+    // Refused here, before the stream opens: a 400, not a 200 with an ERROR event in it.
+    const fromRV = q.get('resourceVersion');
+    if (fromRV && (!/^[0-9]+$/.test(fromRV) || !Number.isSafeInteger(Number(fromRV)))) throw badRequest(`invalid resource version: ${fromRV}`);
     const bookmarks = isTrue(q.get('allowWatchBookmarks'));
     const shape = negotiate(ctx.req.headers.accept).shape;
     const include = includeObject(q);
@@ -622,7 +667,8 @@ export class APIServer {
       return;
     }
     const maxSeconds = timeoutSeconds ?? 1800 + Math.floor(Math.random() * 1800);
-    cleanups.push(this.clock.setTimeout(stop, maxSeconds * 1000));
+    // Timers fire at once beyond 2^31-1 ms (about 24 days): a longer timeout is as good as that.
+    cleanups.push(this.clock.setTimeout(stop, Math.min(maxSeconds * 1000, maxTimerMs)));
     if (bookmarks) {
       const interval = this.opts.bookmarkIntervalMs ?? 10_000;
       const tick = () => {
@@ -639,61 +685,74 @@ export class APIServer {
     }
   }
 
-  private writeOptions(ctx: RequestCtx) {
+  /**
+   * dryRun, fieldManager and fieldValidation of a write (and force, for patches). What
+   * kube-apiserver's options validation refuses is a 422 naming the options kind:
+   * `CreateOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value: ["x"]: ...`.
+   */
+  private writeOptions(ctx: RequestCtx, kind: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions', apply = false) {
     const q = ctx.query;
+    const errs: FieldError[] = [];
     const dryRun = q.getAll('dryRun');
-    for (const d of dryRun) if (d !== 'All') throw badRequest(`Invalid dryRun value "${d}": valid values are "All"`);
-    const fv = q.get('fieldValidation') ?? 'Warn';
-    if (!['Strict', 'Warn', 'Ignore'].includes(fv)) {
-      throw badRequest(`fieldValidation must be one of "Ignore", "Warn", or "Strict", got ${JSON.stringify(fv)}`);
-    }
-    const fieldManager = q.get('fieldManager') ?? managerFromUserAgent(ctx.req.headers['user-agent']);
-    if (fieldManager.length > 128) throw badRequest('fieldManager must not be longer than 128 characters');
-    return { dryRun: dryRun.length > 0, fieldManager, fieldValidation: fv as 'Strict' | 'Warn' | 'Ignore' };
+    if (dryRun.some((d) => d !== 'All')) errs.push(notSupported('dryRun', dryRun, ['All']));
+    const fv = q.get('fieldValidation') || 'Warn';
+    if (!fieldValidationModes.includes(fv)) errs.push(notSupported('fieldValidation', fv, ['', ...fieldValidationModes]));
+    const named = q.get('fieldManager') || undefined;
+    if (apply && !named) errs.push(required('fieldManager', 'is required for apply patch'));
+    if (kind === 'PatchOptions' && !apply && q.has('force')) errs.push(forbiddenField('force', 'may not be specified for non-apply patch'));
+    const fieldManager = named ?? managerFromUserAgent(ctx.req.headers['user-agent']);
+    if (fieldManager.length > 128) errs.push(tooLong('fieldManager', 128));
+    if (errs.length) throw invalidOptions(kind, errs);
+    return { dryRun: dryRun.length > 0, fieldManager, fieldValidation: fv as FieldValidationMode };
   }
 
-  /** Unknown or mistyped fields: 400 under Strict, a Warning header under Warn. */
-  private checkFields(ctx: RequestCtx, rt: ResourceType, obj: KubeObject, mode: 'Strict' | 'Warn' | 'Ignore'): void {
-    const found = checkFields(apiVersionOf(rt), rt.kind, obj);
-    if (found.typeErrors.length) throw fieldTypeError(apiVersionOf(rt), rt.kind, found.typeErrors);
+  /**
+   * Unknown or mistyped fields of a body of `kind`: 400 under Strict, a Warning header under
+   * Warn. Unknown fields are dropped from `obj` (under Warn and Ignore), as Kubernetes' decoder
+   * drops them: they are never stored.
+   */
+  private checkFields(ctx: RequestCtx, apiVersion: string, kind: string, obj: KubeObject, mode: FieldValidationMode): void {
+    const found = checkFields(apiVersion, kind, obj, { prune: true });
+    if (found.typeErrors.length) throw fieldTypeError(apiVersion, kind, found.typeErrors);
     if (mode === 'Ignore' || !found.unknown.length) return;
     if (mode === 'Strict') throw strictDecodingError(found.unknown);
     ctx.res.setHeader('Warning', unknownFieldWarningHeaders(found.unknown));
   }
 
   private async create(ctx: RequestCtx, rt: ResourceType, ns: string | undefined): Promise<void> {
-    const opts = this.writeOptions(ctx);
+    const opts = this.writeOptions(ctx, 'CreateOptions');
     const body = await this.readObject(ctx.req);
-    this.checkFields(ctx, rt, body, opts.fieldValidation);
+    this.checkFields(ctx, apiVersionOf(rt), rt.kind, body, opts.fieldValidation);
     const obj = await this.registry.create(rt, ns, body, opts);
     this.send(ctx.res, 201, obj);
   }
 
   private async replace(ctx: RequestCtx, rt: ResourceType, ns: string | undefined, name: string, subresource?: string): Promise<void> {
-    const opts = this.writeOptions(ctx);
+    const opts = this.writeOptions(ctx, 'UpdateOptions');
     const body = await this.readObject(ctx.req);
-    this.checkFields(ctx, rt, body, opts.fieldValidation);
+    this.checkFields(ctx, apiVersionOf(rt), rt.kind, body, opts.fieldValidation);
     const obj = await this.registry.update(rt, ns, name, () => clone(body), { ...opts, subresource, replaces: true });
     this.send(ctx.res, 200, obj);
   }
 
   private async patch(ctx: RequestCtx, rt: ResourceType, ns: string | undefined, name: string, subresource?: string): Promise<void> {
-    const opts = this.writeOptions(ctx);
     const ct = (ctx.req.headers['content-type'] ?? '').split(';')[0].trim();
+    const apply = ct === 'application/apply-patch+yaml' || ct === 'application/apply-patch+cbor';
+    const opts = this.writeOptions(ctx, 'PatchOptions', apply);
     const body = await this.readBody(ctx.req);
+    // Patch and apply machinery recurse over the body: refuse absurd nesting before they run.
+    if (textExceedsDepth(body)) throw tooDeep('the patch');
     const force = isTrue(ctx.query.get('force'));
-    if (ct === 'application/apply-patch+yaml' || ct === 'application/apply-patch+cbor') {
-      if (!ctx.query.get('fieldManager')) {
-        throw badRequest('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
-      }
+    if (apply) {
+      // Before the merge, so that dropped unknown fields are neither stored nor owned.
+      const check = (intent: KubeObject) => this.checkFields(ctx, apiVersionOf(rt), rt.kind, intent, opts.fieldValidation);
       let created = false;
       const applied = await this.registry.update(
         rt,
         ns,
         name,
         (live) => {
-          const out = applyServerSide({ rt, live, body, manager: opts.fieldManager, force, now: rfc3339(this.clock.now()), subresource });
-          this.checkFields(ctx, rt, out.intent, opts.fieldValidation);
+          const out = applyServerSide({ rt, live, body, manager: opts.fieldManager, force, now: rfc3339(this.clock.now()), subresource, check });
           if (out.result.metadata.resourceVersion === live.metadata.resourceVersion) delete out.result.metadata.resourceVersion;
           return out.result;
         },
@@ -702,8 +761,7 @@ export class APIServer {
           subresource,
           createIfMissing: async () => {
             if (subresource) throw notFound(rt.plural, name, rt.group || undefined);
-            const out = applyServerSide({ rt, live: undefined, body, manager: opts.fieldManager, force, now: rfc3339(this.clock.now()) });
-            this.checkFields(ctx, rt, out.intent, opts.fieldValidation);
+            const out = applyServerSide({ rt, live: undefined, body, manager: opts.fieldManager, force, now: rfc3339(this.clock.now()), check });
             const obj = out.result;
             if (obj.metadata.name !== undefined && obj.metadata.name !== name) {
               throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
@@ -723,7 +781,7 @@ export class APIServer {
       (live) => {
         const patched = applyPatchBody(ct, live, body, rt) as KubeObject;
         if (!isPlainObject(patched)) throw badRequest('the patch produced something that is not an object');
-        this.checkFields(ctx, rt, patched, opts.fieldValidation);
+        this.checkFields(ctx, apiVersionOf(rt), rt.kind, patched, opts.fieldValidation);
         if (isPlainObject(patched.metadata) && patched.metadata.resourceVersion === live.metadata.resourceVersion) {
           delete patched.metadata.resourceVersion;
         }
@@ -734,34 +792,54 @@ export class APIServer {
     this.send(ctx.res, 200, obj);
   }
 
+  /**
+   * DeleteOptions from the body (a DeleteOptions object) and the query. Values of the wrong
+   * type are a 400, as Kubernetes' decoder answers them; never ignored, since an ignored
+   * precondition or dryRun would delete what the client meant to protect. What options
+   * validation refuses is a 422.
+   */
   private async deleteOptions(ctx: RequestCtx): Promise<DeleteOptions> {
     const q = ctx.query;
     const buf = await this.readBody(ctx.req);
     let body: Record<string, any> = {};
     if (buf.length) {
       const v = parseJSONBody(buf);
-      if (!isPlainObject(v)) throw badRequest('DeleteOptions must be a JSON object');
+      if (!isPlainObject(v)) throw badRequest(`DeleteOptions must be a JSON object, got ${describeType(v)}`);
+      if (v.kind !== undefined && v.kind !== 'DeleteOptions') {
+        throw badRequest(`the kind in the data (${String(v.kind)}) does not match the expected kind (DeleteOptions)`);
+      }
+      const { typeErrors } = checkFields('v1', 'DeleteOptions', v);
+      if (typeErrors.length) throw fieldTypeError('v1', 'DeleteOptions', typeErrors);
       body = v;
     }
+    const errs: FieldError[] = [];
     const opts: DeleteOptions = {};
     const policy = q.get('propagationPolicy') ?? body.propagationPolicy;
+    const orphanQuery = q.get('orphanDependents');
+    const orphan = orphanQuery !== null ? parseBool(orphanQuery, 'orphanDependents') : body.orphanDependents;
     if (policy !== undefined && policy !== null) {
-      if (!['Background', 'Foreground', 'Orphan'].includes(policy)) {
-        throw badRequest(`DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
+      if (!propagationPolicies.includes(policy)) {
+        errs.push(notSupported('propagationPolicy', policy, [...propagationPolicies, 'nil']));
+      } else if (orphan !== undefined && orphan !== null) {
+        errs.push(invalidValue('propagationPolicy', policy, 'orphanDependents and deletionPropagation cannot be both set'));
       }
       opts.propagationPolicy = policy;
-    } else if (body.orphanDependents === true || q.get('orphanDependents') === 'true') {
+    } else if (orphan === true) {
       opts.propagationPolicy = 'Orphan';
+    } else if (orphan === false) {
+      opts.propagationPolicy = 'Background';
     }
     const grace = q.get('gracePeriodSeconds') ?? body.gracePeriodSeconds;
-    if (grace !== undefined && grace !== null) {
+    if (grace !== undefined && grace !== null && grace !== '') {
       const g = Number(grace);
-      if (!Number.isInteger(g)) throw badRequest(`gracePeriodSeconds must be an integer, got ${JSON.stringify(grace)}`);
-      opts.gracePeriodSeconds = Math.max(0, g);
+      if (!Number.isSafeInteger(g)) throw badRequest(`gracePeriodSeconds must be an integer, got ${JSON.stringify(grace)}`);
+      // Kubernetes treats a negative grace period as 1s: still graceful, never "now".
+      opts.gracePeriodSeconds = g < 0 ? 1 : g;
     }
     if (isPlainObject(body.preconditions)) opts.preconditions = body.preconditions as DeleteOptions['preconditions'];
     const dry = [...q.getAll('dryRun'), ...(Array.isArray(body.dryRun) ? body.dryRun : [])];
-    for (const d of dry) if (d !== 'All') throw badRequest(`Invalid dryRun value "${d}": valid values are "All"`);
+    if (dry.some((d) => d !== 'All')) errs.push(notSupported('dryRun', dry, ['All']));
+    if (errs.length) throw invalidOptions('DeleteOptions', errs);
     opts.dryRun = dry.length > 0;
     return opts;
   }
@@ -808,11 +886,12 @@ export class APIServer {
   private async scale(ctx: RequestCtx, rt: ResourceType, ns: string, name: string, method: string): Promise<void> {
     if (method === 'GET') return this.send(ctx.res, 200, this.toScale(rt, await this.registry.get(rt, ns, name)));
     if (method !== 'PUT' && method !== 'PATCH') throw methodNotAllowed('the server does not allow this method on the requested resource');
-    const opts = this.writeOptions(ctx);
+    const opts = this.writeOptions(ctx, method === 'PUT' ? 'UpdateOptions' : 'PatchOptions');
     const ct = (ctx.req.headers['content-type'] ?? 'application/json').split(';')[0].trim();
     const buf = await this.readBody(ctx.req);
     const put = method === 'PUT' ? parseJSONBody(buf) : undefined;
-    if (method === 'PUT' && !isPlainObject(put)) throw badRequest('the request body must be a Scale object');
+    if (method === 'PUT' && !isPlainObject(put)) throw badRequest(`the request body must be a Scale object, got ${describeType(put)}`);
+    if (method === 'PATCH' && textExceedsDepth(buf)) throw tooDeep('the patch');
     const updated = await this.registry.update(
       rt,
       ns,
@@ -820,10 +899,7 @@ export class APIServer {
       (live) => {
         const current = this.toScale(rt, live);
         const desired = (method === 'PUT' ? put : applyPatchBody(ct, current, buf, { group: 'autoscaling', kind: 'Scale' } as ResourceType)) as KubeObject;
-        const replicas = desired?.spec?.replicas;
-        if (!Number.isInteger(replicas) || replicas < 0) {
-          throw badRequest(`Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`);
-        }
+        const replicas = this.checkScale(ctx, desired, name, ns, opts.fieldValidation);
         const next = clone(live);
         setPath(next, rt.scale!.specReplicasPath, replicas);
         const pinned = desired.metadata?.resourceVersion;
@@ -836,9 +912,44 @@ export class APIServer {
     this.send(ctx.res, 200, this.toScale(rt, updated));
   }
 
+  /**
+   * A Scale written through /scale, checked as kube-apiserver's update handler and Scale
+   * validation check it (type, name, field types: 400; replicas: 422). Returns spec.replicas.
+   */
+  private checkScale(ctx: RequestCtx, desired: unknown, name: string, ns: string, mode: FieldValidationMode): number {
+    if (!isPlainObject(desired)) throw badRequest(`the Scale must be an object, got ${describeType(desired)}`);
+    if (desired.apiVersion !== undefined && desired.apiVersion !== 'autoscaling/v1') {
+      throw badRequest(`the API version in the data (${String(desired.apiVersion)}) does not match the expected API version (autoscaling/v1)`);
+    }
+    if (desired.kind !== undefined && desired.kind !== 'Scale') {
+      throw badRequest(`the kind in the data (${String(desired.kind)}) does not match the expected kind (Scale)`);
+    }
+    this.checkFields(ctx, 'autoscaling/v1', 'Scale', desired as KubeObject, mode);
+    const meta = isPlainObject(desired.metadata) ? desired.metadata : {};
+    if (!meta.name) throw badRequest(`the name of the object (${name} based on URL) was undeterminable: name must be provided`);
+    if (meta.name !== name) throw badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${name})`);
+    if (meta.namespace && meta.namespace !== ns) {
+      throw badRequest(`the namespace of the object (${String(meta.namespace)}) does not match the namespace on the request (${ns})`);
+    }
+    const replicas = isPlainObject(desired.spec) ? desired.spec.replicas : undefined;
+    // Go would decode a missing count as 0 and scale to zero; a client that sent none surely meant something else.
+    if (replicas === undefined || replicas === null) throw invalidQualified('Scale', 'autoscaling', name, [required('spec.replicas')]);
+    if ((replicas as number) < 0) {
+      throw invalidQualified('Scale', 'autoscaling', name, [invalidValue('spec.replicas', replicas, 'must be greater than or equal to 0')]);
+    }
+    return replicas as number;
+  }
+
   private async bind(ctx: RequestCtx, rt: ResourceType, ns: string, name: string): Promise<void> {
-    const opts = this.writeOptions(ctx);
+    const opts = this.writeOptions(ctx, 'CreateOptions');
     const binding = await this.readObject(ctx.req);
+    if (binding.apiVersion !== undefined && binding.apiVersion !== 'v1') {
+      throw badRequest(`the API version in the data (${String(binding.apiVersion)}) does not match the expected API version (v1)`);
+    }
+    if (binding.kind !== undefined && binding.kind !== 'Binding') {
+      throw badRequest(`the kind in the data (${String(binding.kind)}) does not match the expected kind (Binding)`);
+    }
+    this.checkFields(ctx, 'v1', 'Binding', binding, opts.fieldValidation);
     const target = binding.target;
     if (!isPlainObject(target) || typeof target.name !== 'string' || !target.name) {
       throw badRequest('Binding.target.name is required');
@@ -916,6 +1027,10 @@ function drained(res: ServerResponse): Promise<void> {
   });
 }
 
+function onlyGet(req: IncomingMessage): void {
+  if (req.method !== 'GET') throw methodNotAllowed('the server does not allow this method on the requested resource');
+}
+
 function notFoundPath(): ApiError {
   return new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
 }
@@ -924,10 +1039,17 @@ function isTrue(v: string | null): boolean {
   return v === 'true' || v === '1';
 }
 
+/** A boolean query parameter, spelled as Go's strconv.ParseBool accepts it; anything else is a 400. */
+function parseBool(v: string, name: string): boolean {
+  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(v)) return false;
+  throw badRequest(`${name}: invalid boolean ${JSON.stringify(v)}`);
+}
+
 function parseNonNegativeInt(v: string | null, name: string): number | undefined {
   if (v === null || v === '') return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw badRequest(`${name} must be a non-negative integer, got ${JSON.stringify(v)}`);
+  if (!Number.isSafeInteger(n) || n < 0) throw badRequest(`${name} must be a non-negative integer, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -943,15 +1065,18 @@ function describeType(v: unknown): string {
   return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
 
-/** JSON.parse with a 400 that says where the body is broken. */
+/** JSON.parse with a 400 that says where the body is broken (or that it nests absurdly deep). */
 export function parseJSONBody(buf: Buffer): unknown {
   const text = buf.toString('utf8');
   if (text.trim() === '') throw badRequest('the request body is empty; a JSON object is required');
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (err) {
     throw badRequest(`the request body is not valid JSON: ${(err as Error).message}`);
   }
+  if (textExceedsDepth(buf)) throw tooDeep('the request body');
+  return value;
 }
 
 function managerFromUserAgent(ua: string | undefined): string {

@@ -60,3 +60,27 @@ test('CONTAINERS and IMAGES cells', () => {
   assert.deepEqual(containerCells({ containers: [{ name: 'a', image: 'x' }, { name: 'b', image: 'y' }] }), ['a,b', 'x,y']);
   assert.deepEqual(containerCells(undefined), ['', '']);
 });
+
+test('node affinity is validated as Kubernetes does (the scheduler would match no node)', () => {
+  const spec = (nodeAffinity: unknown) => ({ restartPolicy: 'Always', containers: [{ name: 'c', image: 'x' }], affinity: { nodeAffinity } });
+  const required = (...terms: unknown[]) => ({ requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: terms } });
+  const base = 'spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms';
+  const cases: [string, unknown, string[]][] = [
+    ['valid terms', required({ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }, { key: 'gpu', operator: 'Exists' }, { key: 'cpus', operator: 'Gt', values: ['4'] }] }, { matchFields: [{ key: 'metadata.name', operator: 'In', values: ['n1'] }] }), []],
+    ['unknown operator', required({ matchExpressions: [{ key: 'zone', operator: 'Bogus' }] }), [`${base}[0].matchExpressions[0].operator`]],
+    ['In without values', required({ matchExpressions: [{ key: 'zone', operator: 'In' }] }), [`${base}[0].matchExpressions[0].values`]],
+    ['Exists with values', required({ matchExpressions: [{ key: 'zone', operator: 'Exists', values: ['a'] }] }), [`${base}[0].matchExpressions[0].values`]],
+    ['Gt with two values', required({ matchExpressions: [{ key: 'n', operator: 'Gt', values: ['1', '2'] }] }), [`${base}[0].matchExpressions[0].values`]],
+    ['bad key', required({ matchExpressions: [{ key: 'bad key', operator: 'Exists' }] }), [`${base}[0].matchExpressions[0].key`]],
+    ['field other than metadata.name', required({ matchFields: [{ key: 'spec.x', operator: 'In', values: ['a'] }] }), [`${base}[0].matchFields[0].key`]],
+    ['no terms', required(), [base]],
+    [
+      'preferred weight out of range',
+      { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 0, preference: { matchExpressions: [{ key: 'a', operator: 'Exists' }] } }] },
+      ['spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight'],
+    ],
+  ];
+  for (const [name, nodeAffinity, fields] of cases) {
+    assert.deepEqual(validatePodSpec(spec(nodeAffinity), 'spec').map((e) => e.field), fields, name);
+  }
+});

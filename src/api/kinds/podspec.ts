@@ -239,6 +239,70 @@ function validateTolerations(errs: FieldError[], tolerations: unknown, path: str
   });
 }
 
+const nodeSelectorOperators = ['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt'];
+
+/** A node selector requirement (matchExpressions, or matchFields when `fields`), as Kubernetes checks it. */
+function validateNodeSelectorRequirement(errs: FieldError[], r: Obj, p: string, fields: boolean): void {
+  const values = Array.isArray(r.values) ? r.values : [];
+  if (fields) {
+    if (r.key !== 'metadata.name') errs.push(notSupported(`${p}.key`, r.key, ['metadata.name']));
+  } else if (typeof r.key !== 'string' || r.key === '') {
+    errs.push(required(`${p}.key`));
+  } else {
+    for (const msg of isQualifiedName(r.key)) errs.push(invalidValue(`${p}.key`, r.key, msg));
+  }
+  switch (r.operator) {
+    case 'In':
+    case 'NotIn':
+      if (values.length === 0) errs.push(required(`${p}.values`, "must be specified when `operator` is 'In' or 'NotIn'"));
+      else if (fields && values.length !== 1) errs.push(required(`${p}.values`, 'must be only one value when `operator` is \'In\' or \'NotIn\' for node field selector'));
+      break;
+    case 'Exists':
+    case 'DoesNotExist':
+      if (fields) errs.push(notSupported(`${p}.operator`, r.operator, ['In', 'NotIn']));
+      else if (values.length > 0) errs.push(forbidden(`${p}.values`, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
+      break;
+    case 'Gt':
+    case 'Lt':
+      if (fields) errs.push(notSupported(`${p}.operator`, r.operator, ['In', 'NotIn']));
+      else if (values.length !== 1) errs.push(required(`${p}.values`, "must be specified single value when `operator` is 'Lt' or 'Gt'"));
+      break;
+    default:
+      errs.push(notSupported(`${p}.operator`, r.operator, fields ? ['In', 'NotIn'] : nodeSelectorOperators));
+  }
+}
+
+function validateNodeSelectorTerm(errs: FieldError[], term: unknown, p: string): void {
+  const t: Obj = isPlainObject(term) ? term : {};
+  asArray(t.matchExpressions).forEach((r, i) => validateNodeSelectorRequirement(errs, r, `${p}.matchExpressions[${i}]`, false));
+  asArray(t.matchFields).forEach((r, i) => validateNodeSelectorRequirement(errs, r, `${p}.matchFields[${i}]`, true));
+}
+
+/**
+ * Node affinity, as Kubernetes validates it. The scheduler treats a malformed term as matching
+ * no node, so without this such a pod would be accepted and then wait forever, unexplained.
+ */
+function validateNodeAffinity(errs: FieldError[], affinity: unknown, path: string): void {
+  if (!isPlainObject(affinity) || !isPlainObject(affinity.nodeAffinity)) return;
+  const na: Obj = affinity.nodeAffinity;
+  const p = `${path}.nodeAffinity`;
+  const req = na.requiredDuringSchedulingIgnoredDuringExecution;
+  if (isPlainObject(req)) {
+    const rp = `${p}.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms`;
+    if (!Array.isArray(req.nodeSelectorTerms) || req.nodeSelectorTerms.length === 0) {
+      errs.push(required(rp, 'must have at least one node selector term'));
+    }
+    asArray(req.nodeSelectorTerms).forEach((term, i) => validateNodeSelectorTerm(errs, term, `${rp}[${i}]`));
+  }
+  asArray(na.preferredDuringSchedulingIgnoredDuringExecution).forEach((pref, i) => {
+    const pp = `${p}.preferredDuringSchedulingIgnoredDuringExecution[${i}]`;
+    if (!(Number.isInteger(pref.weight) && pref.weight >= 1 && pref.weight <= 100)) {
+      errs.push(invalidValue(`${pp}.weight`, pref.weight, 'must be in the range 1-100'));
+    }
+    validateNodeSelectorTerm(errs, pref.preference, `${pp}.preference`);
+  });
+}
+
 /** Validation errors for a pod spec at path ("spec", or "spec.template.spec" in workloads). */
 export function validatePodSpec(rawSpec: unknown, path: string): FieldError[] {
   if (!isPlainObject(rawSpec)) return [required(path)];
@@ -269,6 +333,7 @@ export function validatePodSpec(rawSpec: unknown, path: string): FieldError[] {
   if (spec.subdomain) errs.push(...nameErrors(`${path}.subdomain`, spec.subdomain, isDNS1123Label));
   if (spec.nodeName) errs.push(...nameErrors(`${path}.nodeName`, spec.nodeName, isDNS1123Subdomain));
   validateTolerations(errs, spec.tolerations, `${path}.tolerations`);
+  validateNodeAffinity(errs, spec.affinity, `${path}.affinity`);
   return errs;
 }
 

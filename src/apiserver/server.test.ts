@@ -1,0 +1,385 @@
+/**
+ * Bad and edge-case requests against a real APIServer (plain HTTP, SQLite store): each gets
+ * the Status Kubernetes would send, and none changes or loses what is stored.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { allResourceTypes } from '../api/registry.js';
+import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
+import { FakeClock } from '../util/fake-clock.js';
+import { silentLogger } from '../util/logger.js';
+import { APIServer } from './server.js';
+
+interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: any;
+}
+
+/** An API server on a fresh store with namespace "default"; removed after the test. */
+async function apiServer(t: TestContext, clock?: FakeClock) {
+  const dir = mkdtempSync(join(tmpdir(), 'peapod-server-'));
+  const store = SqliteStore.open({ path: join(dir, 'state.db'), synchronous: 'NORMAL' });
+  const server = new APIServer({ store, types: allResourceTypes, logger: silentLogger, clock, maxRequestsInFlight: 2 });
+  t.after(async () => {
+    await server.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const nsType = server.resourceType('', 'v1', 'namespaces')!;
+  await server.registry.create(nsType, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
+  const { port } = await server.listen();
+  /** One request with the path sent exactly as given (fetch would resolve dot segments). */
+  const req = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> =>
+    new Promise((resolve, reject) => {
+      const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+      const h: Record<string, string> = { ...headers };
+      if (data !== undefined) {
+        h['content-type'] ??= 'application/json';
+        h['content-length'] = String(Buffer.byteLength(data));
+      }
+      const r = http.request({ host: '127.0.0.1', port, method, path, headers: h, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown = text;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            // not JSON: keep the text
+          }
+          resolve({ status: res.statusCode!, headers: res.headers, body: parsed });
+        });
+      });
+      r.on('error', reject);
+      r.end(data);
+    });
+  return { server, port, req };
+}
+
+const cm = (name: string, extra: Record<string, unknown> = {}) => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, labels: { keep: 'me' }, ...extra },
+  data: { a: 'b' },
+});
+
+const deployment = (name: string) => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name },
+  spec: {
+    replicas: 1,
+    selector: { matchLabels: { app: name } },
+    template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } },
+  },
+});
+
+/** Asserts a failure Status with this code (and reason). */
+function assertStatus(r: Reply, code: number, reason?: string, what = ''): void {
+  assert.equal(r.status, code, `${what}: ${JSON.stringify(r.body)}`);
+  assert.equal(r.body?.kind, 'Status', `${what}: not a Status: ${JSON.stringify(r.body)}`);
+  assert.equal(r.body.code, code, what);
+  if (reason) assert.equal(r.body.reason, reason, what);
+}
+
+const CMS = '/api/v1/namespaces/default/configmaps';
+
+test('dot segments and bad escapes in the path are a 400, never another object', async (t) => {
+  const { req } = await apiServer(t);
+  for (const path of [
+    // Resolved as a URL, each of these names the namespace "default" itself.
+    '/api/v1/namespaces/default/configmaps/..',
+    '/api/v1/namespaces/default/configmaps/%2E%2E',
+    '/api/v1/namespaces/default/configmaps/x/..%2F..',
+  ]) {
+    assertStatus(await req('DELETE', path), 400, 'BadRequest', path);
+  }
+  for (const path of [`${CMS}/%`, `${CMS}/%zz`, `${CMS}/%C0%AF`]) assertStatus(await req('GET', path), 400, 'BadRequest', path);
+  const ns = await req('GET', '/api/v1/namespaces/default');
+  assert.equal(ns.status, 200);
+  assert.equal(ns.body.metadata.deletionTimestamp, undefined, 'the namespace was not deleted');
+});
+
+test('collection writes Kubernetes does not serve are a 405 and delete nothing', async (t) => {
+  const { req } = await apiServer(t);
+  assert.equal((await req('POST', CMS, cm('one'))).status, 201);
+  // A namespaced kind's all-namespaces path only lists and watches.
+  assertStatus(await req('DELETE', '/api/v1/configmaps'), 405, 'MethodNotAllowed', 'DELETE all namespaces');
+  assertStatus(await req('POST', '/api/v1/configmaps', cm('two', { namespace: 'default' })), 405, 'MethodNotAllowed', 'POST all namespaces');
+  // Namespaces have no deletecollection, and discovery does not offer one.
+  assertStatus(await req('DELETE', '/api/v1/namespaces'), 405, 'MethodNotAllowed', 'DELETE namespaces');
+  const discovery = await req('GET', '/api/v1');
+  const verbs = (name: string) => discovery.body.resources.find((r: { name: string }) => r.name === name).verbs;
+  assert.ok(!verbs('namespaces').includes('deletecollection'));
+  assert.ok(verbs('configmaps').includes('deletecollection'));
+  assert.equal((await req('GET', `${CMS}/one`)).status, 200);
+  assert.equal((await req('GET', '/api/v1/namespaces/default')).body.metadata.deletionTimestamp, undefined);
+  // Discovery documents are read-only.
+  for (const path of ['/api', '/apis', '/version', '/api/v1', '/apis/apps/v1']) {
+    assertStatus(await req('POST', path, {}), 405, 'MethodNotAllowed', `POST ${path}`);
+  }
+});
+
+test('DeleteOptions of the wrong type are a 400 and delete nothing', async (t) => {
+  const { req } = await apiServer(t);
+  assert.equal((await req('POST', CMS, cm('kept'))).status, 201);
+  for (const body of [
+    { preconditions: 'x' },
+    { preconditions: { uid: 5 } },
+    { dryRun: 'All' },
+    { gracePeriodSeconds: 1.5 },
+    { propagationPolicy: 5 },
+    { kind: 'Pod' },
+  ]) {
+    assertStatus(await req('DELETE', `${CMS}/kept`, body), 400, 'BadRequest', JSON.stringify(body));
+  }
+  assertStatus(await req('DELETE', `${CMS}/kept?orphanDependents=maybe`), 400, 'BadRequest', 'orphanDependents=maybe');
+  assert.equal((await req('GET', `${CMS}/kept`)).status, 200, 'the ConfigMap is still there');
+});
+
+test('options validation failures are 422 Invalid, named after the options kind', async (t) => {
+  const { req } = await apiServer(t);
+  assert.equal((await req('POST', CMS, cm('x'))).status, 201);
+  const cases: [string, string, string, unknown, string | undefined, string][] = [
+    ['POST', `${CMS}?dryRun=bogus`, 'CreateOptions', cm('y'), undefined, 'dryRun: Unsupported value'],
+    ['POST', `${CMS}?fieldValidation=Bogus`, 'CreateOptions', cm('y'), undefined, 'fieldValidation: Unsupported value'],
+    ['PUT', `${CMS}/x?fieldManager=${'m'.repeat(129)}`, 'UpdateOptions', cm('x'), undefined, 'fieldManager: Too long'],
+    ['PATCH', `${CMS}/x`, 'PatchOptions', 'metadata: {name: x}\n', 'application/apply-patch+yaml', 'fieldManager: Required value'],
+    ['PATCH', `${CMS}/x?force=true`, 'PatchOptions', {}, 'application/merge-patch+json', 'force: Forbidden'],
+    ['DELETE', `${CMS}/x?propagationPolicy=bogus`, 'DeleteOptions', undefined, undefined, 'propagationPolicy: Unsupported value'],
+    ['DELETE', `${CMS}/x`, 'DeleteOptions', { propagationPolicy: 'Background', orphanDependents: true }, undefined, 'cannot be both set'],
+    ['DELETE', `${CMS}/x`, 'DeleteOptions', { dryRun: ['bogus'] }, undefined, 'dryRun: Unsupported value'],
+  ];
+  for (const [method, path, kind, body, ct, text] of cases) {
+    const r = await req(method, path, body, ct ? { 'content-type': ct } : {});
+    assertStatus(r, 422, 'Invalid', `${method} ${path}`);
+    assert.match(r.body.message, new RegExp(`^${kind}\\.meta\\.k8s\\.io "" is invalid: `));
+    assert.ok(r.body.message.includes(text), r.body.message);
+    assert.equal(r.body.details.group, 'meta.k8s.io');
+  }
+  assert.equal((await req('GET', `${CMS}/y`)).status, 404);
+  assert.equal((await req('GET', `${CMS}/x`)).status, 200);
+});
+
+test('a negative grace period deletes a running pod gracefully (1s), as Kubernetes does', async (t) => {
+  const { req } = await apiServer(t);
+  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'i' }] } };
+  assert.equal((await req('POST', '/api/v1/namespaces/default/pods', pod)).status, 201);
+  const r = await req('DELETE', '/api/v1/namespaces/default/pods/p?gracePeriodSeconds=-1');
+  assert.equal(r.status, 200);
+  assert.equal(r.body.metadata.deletionGracePeriodSeconds, 1);
+  assert.equal((await req('GET', '/api/v1/namespaces/default/pods/p')).status, 200, 'not deleted at once');
+});
+
+test('a later propagation policy replaces the earlier one instead of adding a second, conflicting finalizer', async (t) => {
+  const { req } = await apiServer(t);
+  assert.equal((await req('POST', CMS, cm('gc', { finalizers: ['example.com/hold'] }))).status, 201);
+  const steps: [string, string[]][] = [
+    ['Orphan', ['example.com/hold', 'orphan']],
+    ['Foreground', ['example.com/hold', 'foregroundDeletion']],
+    ['Orphan', ['example.com/hold', 'orphan']],
+    ['Background', ['example.com/hold']],
+  ];
+  for (const [policy, want] of steps) {
+    const r = await req('DELETE', `${CMS}/gc?propagationPolicy=${policy}`);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual(r.body.metadata.finalizers, want, policy);
+  }
+  // The object stayed valid throughout: its finalizer can still be removed.
+  const done = await req('PATCH', `${CMS}/gc`, { metadata: { finalizers: null } }, { 'content-type': 'application/merge-patch+json' });
+  assert.equal(done.status, 200, JSON.stringify(done.body));
+  assert.equal((await req('GET', `${CMS}/gc`)).status, 404);
+});
+
+test('updates and patches that leave the object without its name are a 400, and metadata survives', async (t) => {
+  const { req } = await apiServer(t);
+  assert.equal((await req('POST', CMS, cm('named', { finalizers: ['example.com/x'] }))).status, 201);
+  const cases: [string, unknown, string][] = [
+    ['PATCH', [{ op: 'remove', path: '/metadata' }], 'application/json-patch+json'],
+    ['PATCH', { metadata: null }, 'application/merge-patch+json'],
+    ['PATCH', { metadata: { name: null } }, 'application/merge-patch+json'],
+    ['PUT', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { labels: {} }, data: {} }, 'application/json'],
+  ];
+  for (const [method, body, ct] of cases) {
+    const r = await req(method, `${CMS}/named`, body, { 'content-type': ct });
+    assertStatus(r, 400, 'BadRequest', `${method} ${JSON.stringify(body)}`);
+    assert.equal(r.body.message, 'the name of the object (named based on URL) was undeterminable: name must be provided');
+  }
+  const kept = await req('GET', `${CMS}/named`);
+  assert.deepEqual(kept.body.metadata.labels, { keep: 'me' });
+  assert.deepEqual(kept.body.metadata.finalizers, ['example.com/x']);
+});
+
+test('a replacement carrying another uid is a conflict: it was meant for an object since deleted', async (t) => {
+  const { req } = await apiServer(t);
+  const first = await req('POST', CMS, cm('again'));
+  assert.equal((await req('DELETE', `${CMS}/again`)).status, 200);
+  assert.equal((await req('POST', CMS, cm('again'))).status, 201);
+  const stale = { ...first.body, metadata: { ...first.body.metadata, resourceVersion: undefined }, data: { a: 'stale' } };
+  const r = await req('PUT', `${CMS}/again`, stale);
+  assertStatus(r, 409, 'Conflict');
+  assert.match(r.body.message, /Precondition failed: UID in precondition/);
+  // A patch can't change the uid either.
+  const p = await req('PATCH', `${CMS}/again`, { metadata: { uid: 'other' } }, { 'content-type': 'application/merge-patch+json' });
+  assertStatus(p, 422, 'Invalid');
+  assert.equal((await req('GET', `${CMS}/again`)).body.data.a, 'b');
+});
+
+test('scale writes are checked like kube-apiserver checks a Scale', async (t) => {
+  const { req } = await apiServer(t);
+  const base = '/apis/apps/v1/namespaces/default/deployments';
+  assert.equal((await req('POST', base, deployment('web'))).status, 201);
+  const scale = (spec: unknown, meta: Record<string, unknown> = { name: 'web' }, kind = 'Scale') => ({ apiVersion: 'autoscaling/v1', kind, metadata: meta, spec });
+  const cases: [string, unknown, number, string][] = [
+    ['negative replicas', scale({ replicas: -1 }), 422, 'Scale.autoscaling "web" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0'],
+    ['replicas beyond int32', scale({ replicas: 2 ** 40 }), 400, 'cannot unmarshal number 1099511627776 into Go struct field ScaleSpec.spec.replicas of type int32'],
+    ['replicas as a string', scale({ replicas: '3' }), 400, 'cannot unmarshal string'],
+    ['another kind', scale({ replicas: 2 }, { name: 'web' }, 'Pod'), 400, 'the kind in the data (Pod) does not match the expected kind (Scale)'],
+    ['another name', scale({ replicas: 2 }, { name: 'other' }), 400, 'the name of the object (other) does not match the name on the URL (web)'],
+    ['no name', scale({ replicas: 2 }, {}), 400, 'was undeterminable'],
+  ];
+  for (const [what, body, code, text] of cases) {
+    const r = await req('PUT', `${base}/web/scale`, body);
+    assertStatus(r, code, undefined, what);
+    assert.ok(r.body.message.includes(text), `${what}: ${r.body.message}`);
+  }
+  const merge = await req('PATCH', `${base}/web/scale`, { spec: { replicas: -2 } }, { 'content-type': 'application/merge-patch+json' });
+  assertStatus(merge, 422, 'Invalid', 'merge patch to -2');
+  assert.equal((await req('GET', `${base}/web`)).body.spec.replicas, 1, 'nothing was scaled');
+  const ok = await req('PUT', `${base}/web/scale`, scale({ replicas: 3 }));
+  assert.equal(ok.status, 200);
+  assert.equal(ok.body.spec.replicas, 3);
+});
+
+test('absurdly deep bodies are a 400, not a stack overflow', async (t) => {
+  const { req } = await apiServer(t);
+  assert.equal((await req('POST', CMS, cm('deep'))).status, 201);
+  const deep = (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
+  const cases: [string, string, string, string][] = [
+    ['POST', CMS, `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"d2"},"x":${deep(20_000)}}`, 'application/json'],
+    ['POST', CMS, `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"d3"},"x":${deep(20_000)}}`, 'application/yaml'],
+    ['PUT', `${CMS}/deep`, `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"deep"},"x":${deep(20_000)}}`, 'application/json'],
+    ['PATCH', `${CMS}/deep`, `{"x":${deep(20_000)}}`, 'application/merge-patch+json'],
+    ['PATCH', `${CMS}/deep`, `{"x":${deep(20_000)}}`, 'application/strategic-merge-patch+json'],
+    ['PATCH', `${CMS}/deep`, `[{"op":"add","path":"/x","value":${deep(20_000)}}]`, 'application/json-patch+json'],
+    ['PATCH', `${CMS}/deep?fieldManager=t`, `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"deep"},"x":${deep(20_000)}}`, 'application/apply-patch+yaml'],
+    ['DELETE', `${CMS}/deep`, `{"x":${deep(20_000)}}`, 'application/json'],
+  ];
+  for (const [method, path, body, ct] of cases) {
+    const r = await req(method, path, body, { 'content-type': ct });
+    assertStatus(r, 400, 'BadRequest', `${method} ${ct}`);
+    assert.match(r.body.message, /nests objects or arrays more than 1000 levels deep/);
+  }
+  assert.equal((await req('GET', `${CMS}/deep`)).status, 200);
+});
+
+test('list and watch parameters out of range are a 400 before anything is streamed', async (t) => {
+  const { req } = await apiServer(t);
+  const token = (t: Record<string, unknown>) => Buffer.from(JSON.stringify({ v: 'peapod/v1', start: '/registry/configmaps/default/', ...t })).toString('base64url');
+  for (const q of [
+    'limit=99999999999999999999',
+    `limit=1&continue=${token({ rv: 1.5 })}`,
+    `limit=1&continue=${token({ rv: 99_999_999 })}`,
+    'watch=1&resourceVersion=abc',
+    'watch=1&resourceVersion=1e3',
+    'watch=1&resourceVersion=99999999999999999999',
+  ]) {
+    const r = await req('GET', `${CMS}?${q}`);
+    assertStatus(r, 400, 'BadRequest', q);
+  }
+});
+
+test('an Accept header that offers nothing the server speaks is a 406', async (t) => {
+  const { req } = await apiServer(t);
+  for (const accept of ['text/html', 'application/xml', 'application/json;as=Bogus;g=meta.k8s.io;v=v1']) {
+    assertStatus(await req('GET', CMS, undefined, { accept }), 406, 'NotAcceptable', accept);
+    assertStatus(await req('POST', CMS, cm('n'), { accept }), 406, 'NotAcceptable', accept);
+  }
+  assert.equal((await req('GET', `${CMS}/n`)).status, 404, 'a refused create did not create');
+  for (const accept of ['application/json', 'Application/JSON', 'text/html,*/*;q=0.8', 'application/vnd.kubernetes.protobuf,application/json']) {
+    assert.equal((await req('GET', CMS, undefined, { accept })).status, 200, accept);
+  }
+});
+
+test('a request body that never finishes is given up after a minute and frees its seat', { timeout: 10_000 }, async (t) => {
+  const clock = new FakeClock();
+  const { port, req } = await apiServer(t, clock);
+  // Two seats (see apiServer): take both with bodies that stall.
+  const stalled = [0, 1].map(
+    () =>
+      new Promise<Reply>((resolve, reject) => {
+        const r = http.request(
+          { host: '127.0.0.1', port, method: 'POST', path: CMS, agent: false, headers: { 'content-type': 'application/json', 'content-length': '100' } },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: JSON.parse(Buffer.concat(chunks).toString()) }));
+          },
+        );
+        r.on('error', reject);
+        r.write('{"apiVersion":');
+      }),
+  );
+  await new Promise((r) => setTimeout(r, 200));
+  let listed = false;
+  const list = req('GET', CMS).then((r) => {
+    listed = true;
+    return r;
+  });
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(listed, false, 'the list waits for a seat while both are held');
+  clock.step(60_001);
+  for (const r of await Promise.all(stalled)) {
+    assertStatus(r, 408, 'Timeout');
+    assert.equal(r.headers.connection, 'close');
+  }
+  assert.equal((await list).status, 200);
+});
+
+test('unknown fields are warned about and dropped, never stored, on every kind of write', async (t) => {
+  const { req } = await apiServer(t);
+  const warned = (r: Reply, field: string) => {
+    const w = r.headers.warning;
+    assert.ok(String(w).includes(`unknown field \\"${field}\\"`), `warning for ${field}: ${String(w)}`);
+  };
+  const created = await req('POST', CMS, { ...cm('u'), bogus: { x: 1 }, metadata: { name: 'u', labels: { keep: 'me' }, typo: 1 } });
+  assert.equal(created.status, 201);
+  warned(created, 'bogus');
+  warned(created, 'metadata.typo');
+  assert.equal(created.body.bogus, undefined);
+
+  const replaced = await req('PUT', `${CMS}/u`, { ...cm('u'), data: { a: 'c' }, extra: true });
+  assert.equal(replaced.status, 200);
+  warned(replaced, 'extra');
+
+  const patched = await req('PATCH', `${CMS}/u`, { patched: 'x', data: { a: 'd' } }, { 'content-type': 'application/merge-patch+json' });
+  assert.equal(patched.status, 200);
+  warned(patched, 'patched');
+
+  const applied = await req('PATCH', `${CMS}/u?fieldManager=tester`, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: u\ndata:\n  b: "1"\napplied: yes\n', {
+    'content-type': 'application/apply-patch+yaml',
+  });
+  assert.equal(applied.status, 200);
+  warned(applied, 'applied');
+  const tester = applied.body.metadata.managedFields.find((m: { manager: string }) => m.manager === 'tester');
+  assert.deepEqual(Object.keys(tester.fieldsV1).sort(), ['f:data']);
+
+  // Ignore drops them without a word; Strict refuses the write.
+  const ignored = await req('POST', `${CMS}?fieldValidation=Ignore`, { ...cm('i'), quiet: 1 });
+  assert.equal(ignored.status, 201);
+  assert.equal(ignored.headers.warning, undefined);
+  assert.equal((await req('POST', `${CMS}?fieldValidation=Strict`, { ...cm('s'), loud: 1 })).status, 400);
+
+  const stored = (await req('GET', `${CMS}/u`)).body;
+  for (const f of ['bogus', 'extra', 'patched', 'applied']) assert.equal(stored[f], undefined, f);
+  assert.equal(stored.metadata.typo, undefined);
+  assert.deepEqual(stored.data, { a: 'd', b: '1' });
+  assert.equal((await req('GET', `${CMS}/i`)).body.quiet, undefined);
+  assert.equal((await req('GET', `${CMS}/s`)).status, 404);
+});
