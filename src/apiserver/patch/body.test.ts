@@ -38,6 +38,13 @@ test('parsePatchBody: malformed bodies are 400 saying what and where', () => {
   assertApiError(() => parsePatchBody('text/plain', enc('{}')), 415, /unknown format.*got text\/plain/);
 });
 
+test('parsePatchBody: an apply body whose aliases expand without bound is a 400, not a 500', () => {
+  // Each level repeats the one before ten times: 10^7 nodes once resolved.
+  const levels = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
+  for (let i = 1; i < 7; i++) levels.push(`a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]`);
+  assertApiError(() => parsePatchBody('application/apply-patch+yaml', enc(levels.join('\n') + '\n')), 400, /error decoding apply patch: .*alias/i);
+});
+
 test('applyPatch dispatches the three patch types', () => {
   const original = { spec: { replicas: 1, template: { spec: { containers: [{ name: 'a', image: '1' }, { name: 'b', image: '1' }] } } } };
   assert.deepEqual(applyPatch('application/merge-patch+json', original, '{"spec":{"replicas":3}}', deployment), {

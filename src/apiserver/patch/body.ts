@@ -77,7 +77,13 @@ function parseYaml(text: string): unknown {
   if (content.length !== 1) {
     throw badRequest(`error decoding apply patch: expected exactly one YAML document, found ${content.length}`);
   }
-  const value = content[0].toJS({ maxAliasCount: 100 });
+  let value: unknown;
+  try {
+    value = content[0].toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // The yaml library refuses alias bombs ("Excessive alias count") and similar while resolving.
+    throw new ApiError(400, 'BadRequest', `error decoding apply patch: ${(err as Error).message}`, undefined, { cause: err });
+  }
   if (!isPlainObject(value)) {
     throw badRequest(`error decoding apply patch: the document must be an object, got ${Array.isArray(value) ? 'a list' : JSON.stringify(value)}`);
   }

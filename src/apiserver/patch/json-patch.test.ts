@@ -91,3 +91,12 @@ for (const c of failing) {
     );
   });
 }
+
+test('a JSON patch of more than 10,000 operations is a 413, as kube-apiserver answers', () => {
+  const ops = (n: number) => Array.from({ length: n }, () => ({ op: 'test', path: '/a', value: 1 }));
+  assert.deepEqual(applyJsonPatch({ a: 1 }, ops(10_000)), { a: 1 });
+  assert.throws(
+    () => applyJsonPatch({ a: 1 }, ops(10_001)),
+    (err: unknown) => err instanceof ApiError && err.code === 413 && /maximum operations in a JSON patch is 10000, got 10001/.test(err.message),
+  );
+});

@@ -17,9 +17,15 @@ const valueOps = new Set(['add', 'replace', 'test']);
 const fromOps = new Set(['move', 'copy']);
 
 /** Checks the shape of a decoded patch document; anything malformed is a 400 naming the operation. */
+/** kube-apiserver's bound on the operations of one JSON patch (each can copy the whole object). */
+export const maxJsonPatchOperations = 10_000;
+
 export function decodeJsonPatch(patch: unknown): JsonPatchOp[] {
   if (!Array.isArray(patch)) {
     throw badRequest(`json patch must be an array of operations, got ${describe(patch)}`);
+  }
+  if (patch.length > maxJsonPatchOperations) {
+    throw new ApiError(413, 'RequestEntityTooLarge', `The allowed maximum operations in a JSON patch is ${maxJsonPatchOperations}, got ${patch.length}`);
   }
   return patch.map((raw, i) => {
     if (!isPlainObject(raw)) throw badRequest(`json patch operation ${i} must be an object, got ${describe(raw)}`);
