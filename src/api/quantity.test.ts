@@ -52,6 +52,9 @@ test('canonical form', () => {
     ['1000u', '1m'],
     ['1E', '1E'],
     ['1000E', '1000E'],
+    // An exponent is not capped at e18, as Kubernetes' canonical form keeps it (a multiple of 3).
+    ['1e21', '1e21'],
+    ['1e400', '10e399'],
     ['0.000001', '1u'],
   ];
   for (const [input, want] of cases) assert.equal(canonicalQuantity(input), want, `canonical(${input})`);

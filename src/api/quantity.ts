@@ -135,10 +135,12 @@ export function formatQuantity(q: Quantity): string {
     return `${sign}${units}${power === 0 ? '' : binarySuffixByPower.get(power)}`;
   }
 
-  // Largest exponent (a multiple of 3, from -9 up to 18) that keeps the mantissa integral.
+  // Largest exponent (a multiple of 3, from -9 up to 18) that keeps the mantissa integral. An
+  // exponent has no such ceiling, as in Kubernetes: "1e400" stays "1e400", not 382 zeros and "e18".
+  const ceiling = q.format === 'DecimalExponent' ? Infinity : 18;
   let exponent = -9;
   let mantissa = abs;
-  while (exponent < 18 && mantissa % 1000n === 0n) {
+  while (exponent < ceiling && mantissa % 1000n === 0n) {
     mantissa /= 1000n;
     exponent += 3;
   }

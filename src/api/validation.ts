@@ -73,6 +73,16 @@ export function isValidPortName(name: string): string[] {
 
 const ipv4 = /^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/;
 
+/** Whether s is a CIDR ("10.244.1.0/24", "fd00::/64"): an IP address and a prefix length that fits it. */
+export function isCIDR(s: string): boolean {
+  const slash = s.indexOf('/');
+  if (slash < 0) return false;
+  const ip = s.slice(0, slash);
+  const prefix = s.slice(slash + 1);
+  if (!/^[0-9]{1,3}$/.test(prefix) || !isIPAddress(ip)) return false;
+  return Number(prefix) <= (ip.includes(':') ? 128 : 32);
+}
+
 /** Whether s is an IPv4 address (no leading zeros) or an IPv6 address. */
 export function isIPAddress(s: string): boolean {
   if (ipv4.test(s)) return true;

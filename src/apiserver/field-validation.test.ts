@@ -225,6 +225,27 @@ describe('Kubernetes messages', () => {
     );
   });
 
+  it('a malformed quantity or base64 value is the decoder\'s 400, in its words', () => {
+    const cases: [string, string, unknown, string][] = [
+      ['v1', 'Pod', pod({ containers: [{ name: 'c', resources: { limits: { cpu: 'abc' } } }] }),
+        "Pod in version \"v1\" cannot be handled as a Pod: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"],
+      ['v1', 'Pod', pod({ containers: [{ name: 'c', resources: { requests: { memory: '1mi' } } }] }),
+        'Pod in version "v1" cannot be handled as a Pod: unable to parse quantity\'s suffix'],
+      ['v1', 'Secret', { apiVersion: 'v1', kind: 'Secret', data: { ok: 'aGk=', bad: 'not base64!' } },
+        'Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte 3'],
+      ['v1', 'ConfigMap', { apiVersion: 'v1', kind: 'ConfigMap', binaryData: { b: 'abcde' } },
+        'ConfigMap in version "v1" cannot be handled as a ConfigMap: illegal base64 data at input byte 4'],
+    ];
+    for (const [apiVersion, kind, obj, message] of cases) {
+      const e = fieldTypeError(apiVersion, kind, typeErrors(apiVersion, kind, obj));
+      assert.equal(e.code, 400);
+      assert.equal(e.message, message);
+    }
+    const fine = { apiVersion: 'v1', kind: 'Secret', data: { a: 'aGk=', b: 'aGVs\nbG8=', c: '' } };
+    assert.deepEqual(typeErrors('v1', 'Secret', fine), []);
+    assert.deepEqual(typeErrors('v1', 'Pod', pod({ containers: [{ name: 'c', resources: { limits: { cpu: '500m', memory: 1e9 } } }] })), []);
+  });
+
   it('type error worded like the Go decoder', () => {
     const obj = pod({ containers: [{ name: 'c', ports: [{ containerPort: '80' }] }] });
     const e = fieldTypeError('v1', 'Pod', typeErrors('v1', 'Pod', obj));

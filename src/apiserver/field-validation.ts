@@ -1,12 +1,15 @@
 /**
  * Field validation of request bodies against the served schemas, the way kube-apiserver's
  * strict decoding does it: unknown fields (for `fieldValidation=Strict|Warn`) and JSON values
- * of the wrong type (which Kubernetes' decoder rejects with 400 before anything else runs).
+ * of the wrong type, or strings its decoder cannot read (a quantity, base64 bytes), which
+ * Kubernetes' decoder rejects with 400 before anything else runs.
  *
  * The walk uses the compiled client-node models from `openapi.ts` (one `Map` lookup per
  * field), so it is cheap enough to run on every write.
  */
 import { ApiError, badRequest } from '../api/errors.js';
+import { base64Error } from '../api/kinds/configdata.js';
+import { parseQuantity } from '../api/quantity.js';
 import { compiledModel, modelForKind, type CompiledModel, type FieldType } from './openapi.js';
 
 /** A JSON value whose type does not match the schema. */
@@ -51,7 +54,7 @@ function isClean(ft: FieldType, v: unknown): boolean {
   if (v === null || v === undefined) return true;
   switch (ft.t) {
     case 'string':
-      return typeof v === 'string';
+      return typeof v === 'string' && (ft.format !== 'byte' || isBase64(v));
     case 'time':
       return typeof v === 'string' && isRFC3339(v);
     case 'integer':
@@ -61,7 +64,7 @@ function isClean(ft: FieldType, v: unknown): boolean {
     case 'number':
       return typeof v === 'number';
     case 'quantity':
-      return typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+      return typeof v === 'string' ? quantityError(v) === undefined : typeof v === 'number' && Number.isFinite(v);
     case 'boolean':
       return typeof v === 'boolean';
     case 'any':
@@ -166,6 +169,11 @@ function checkValue(ft: FieldType, v: unknown, path: string, owner: CompiledMode
   switch (ft.t) {
     case 'string':
       ok = typeof v === 'string';
+      // A []byte field is base64 in JSON: Go's decoder fails with the base64 package's error.
+      if (ok && ft.format === 'byte' && !isBase64(v as string)) {
+        ok = false;
+        detail = base64Error(v as string);
+      }
       break;
     case 'time':
       ok = typeof v === 'string' && isRFC3339(v);
@@ -181,7 +189,9 @@ function checkValue(ft: FieldType, v: unknown, path: string, owner: CompiledMode
       ok = typeof v === 'number';
       break;
     case 'quantity':
-      ok = typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+      // resource.Quantity's UnmarshalJSON parses the text and fails with ParseQuantity's error.
+      detail = typeof v === 'string' ? quantityError(v) : undefined;
+      ok = typeof v === 'string' ? detail === undefined : typeof v === 'number' && Number.isFinite(v);
       break;
     case 'boolean':
       ok = typeof v === 'boolean';
@@ -228,6 +238,24 @@ function checkValue(ft: FieldType, v: unknown, path: string, owner: CompiledMode
     const e: FieldTypeError = { path, expected: expectedName(ft), got, goStruct: shortName(owner), goType: goTypeOf(ft) };
     if (detail) e.detail = detail;
     out.typeErrors.push(e);
+  }
+}
+
+/** Padded standard base64 in whole quanta: the common case, tested without base64Error's walk. */
+const plainBase64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Whether Go's base64.StdEncoding (which skips line breaks) decodes `s`. */
+function isBase64(s: string): boolean {
+  return plainBase64.test(s) || base64Error(s) === undefined;
+}
+
+/** ParseQuantity's error for `s` ("quantities must match the regular expression …"), if any. */
+function quantityError(s: string): string | undefined {
+  try {
+    parseQuantity(s);
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
   }
 }
 

@@ -1,10 +1,16 @@
-/** Content negotiation for the response formats peapod speaks: JSON, Table, PartialObjectMetadata(List). */
+/**
+ * Content negotiation for the response formats peapod speaks: JSON (or YAML), as an object,
+ * Table or PartialObjectMetadata(List).
+ */
+import { stringify } from 'yaml';
 import { notAcceptable } from '../api/errors.js';
 
 export type ResponseShape = 'object' | 'table' | 'partial';
 
 export interface Negotiated {
   shape: ResponseShape;
+  /** application/yaml was the first acceptable type: the body is YAML. A watch refuses it (406). */
+  yaml: boolean;
 }
 
 /**
@@ -14,21 +20,32 @@ export interface Negotiated {
  * kube-apiserver answers it, rather than a body the client did not ask for.
  */
 export function negotiate(accept: string | undefined): Negotiated {
-  if (!accept || !accept.trim()) return { shape: 'object' };
+  if (!accept || !accept.trim()) return { shape: 'object', yaml: false };
   for (const part of accept.split(',')) {
     const [rawType, ...params] = part.trim().split(';').map((s) => s.trim());
     const type = rawType.toLowerCase();
     const p = new Map(params.map((kv) => kv.split('=') as [string, string]));
     const as = p.get('as');
     if (type === 'application/json' || type === 'application/yaml' || type === '*/*' || type === 'application/*') {
-      if (!as) return { shape: 'object' };
-      if (as === 'Table' && (p.get('g') ?? 'meta.k8s.io') === 'meta.k8s.io') return { shape: 'table' };
+      const yaml = type === 'application/yaml';
+      if (!as) return { shape: 'object', yaml };
+      if (as === 'Table' && (p.get('g') ?? 'meta.k8s.io') === 'meta.k8s.io') return { shape: 'table', yaml };
       if ((as === 'PartialObjectMetadata' || as === 'PartialObjectMetadataList') && (p.get('g') ?? 'meta.k8s.io') === 'meta.k8s.io') {
-        return { shape: 'partial' };
+        return { shape: 'partial', yaml };
       }
       continue;
     }
-    if (type === 'application/vnd.kubernetes.protobuf' && !as) return { shape: 'object' };
+    if (type === 'application/vnd.kubernetes.protobuf' && !as) return { shape: 'object', yaml: false };
   }
   throw notAcceptable();
+}
+
+/**
+ * A response body as kube-apiserver writes application/yaml: its JSON turned into YAML the way
+ * sigs.k8s.io/yaml does (keys sorted, list items not indented under their key, no anchors).
+ */
+export function toYAML(body: unknown, rawJSON: string | undefined): string {
+  // Through JSON, so the YAML says exactly what the JSON answer would (toJSON, dropped undefineds).
+  const plain: unknown = JSON.parse(rawJSON ?? JSON.stringify(body));
+  return stringify(plain, { sortMapEntries: true, indentSeq: false, aliasDuplicateObjects: false, lineWidth: 0 });
 }

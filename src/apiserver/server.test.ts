@@ -8,6 +8,7 @@ import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse as parseYAML } from 'yaml';
 import { allResourceTypes } from '../api/registry.js';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import { FakeClock } from '../util/fake-clock.js';
@@ -382,4 +383,64 @@ test('unknown fields are warned about and dropped, never stored, on every kind o
   assert.deepEqual(stored.data, { a: 'd', b: '1' });
   assert.equal((await req('GET', `${CMS}/i`)).body.quiet, undefined);
   assert.equal((await req('GET', `${CMS}/s`)).status, 404);
+});
+
+test('/livez/<check>, /healthz/<check> and /readyz/<check> answer that check alone; an unknown check is a 404', async (t) => {
+  const { server, req } = await apiServer(t);
+  let reason: string | undefined;
+  server.addHealthCheck('informer-sync', async () => {
+    if (reason) throw new Error(reason);
+  });
+  for (const path of ['/livez/ping', '/healthz/ping', '/readyz/ping', '/readyz/etcd', '/readyz/informer-sync']) {
+    const r = await req('GET', path);
+    assert.deepEqual([r.status, r.body], [200, 'ok'], path);
+  }
+  reason = 'not synced';
+  const failed = await req('GET', '/readyz/informer-sync');
+  assert.deepEqual([failed.status, failed.body], [500, 'internal server error: not synced\n']);
+  assert.equal((await req('GET', '/readyz/etcd')).status, 200, 'one failing check does not fail another');
+  assert.equal((await req('GET', '/readyz')).status, 500);
+  for (const path of ['/livez/nope', '/healthz/etcd-nope', '/readyz/nope', '/livez/', '/livez/ping/x', '/livez/informer-sync']) {
+    assertStatus(await req('GET', path), 404, 'NotFound', path);
+  }
+});
+
+test('Accept: application/yaml answers a get and a list in YAML; a watch refuses it with a 406', async (t) => {
+  const { req } = await apiServer(t);
+  assert.equal((await req('POST', CMS, cm('one'))).status, 201);
+  const yaml = { accept: 'application/yaml' };
+  const one = await req('GET', `${CMS}/one`, undefined, yaml);
+  assert.equal(one.status, 200);
+  assert.equal(one.headers['content-type'], 'application/yaml');
+  // As sigs.k8s.io/yaml writes it: keys sorted.
+  assert.match(one.body, /^apiVersion: v1\ndata:\n {2}a: b\nkind: ConfigMap\nmetadata:\n/);
+  assert.deepEqual(parseYAML(one.body), (await req('GET', `${CMS}/one`)).body);
+
+  const list = await req('GET', CMS, undefined, yaml);
+  assert.equal(list.status, 200);
+  assert.equal(list.headers['content-type'], 'application/yaml');
+  assert.deepEqual(parseYAML(list.body), (await req('GET', CMS)).body);
+
+  const table = await req('GET', CMS, undefined, { accept: 'application/yaml;as=Table;v=v1;g=meta.k8s.io' });
+  assert.equal(table.headers['content-type'], 'application/yaml');
+  assert.equal(parseYAML(table.body).kind, 'Table');
+
+  assertStatus(await req('GET', `${CMS}?watch=true`, undefined, yaml), 406, 'NotAcceptable', 'watch');
+  assertStatus(await req('GET', `${CMS}?watch=true`, undefined, { accept: 'application/yaml, application/json' }), 406, 'NotAcceptable', 'watch, yaml first');
+  // JSON stays the answer when it comes first.
+  assert.equal((await req('GET', `${CMS}/one`, undefined, { accept: 'application/json, application/yaml' })).headers['content-type'], 'application/json');
+});
+
+test('a malformed quantity or base64 value is a 400 from the decoder, not a 422, and nothing is stored', async (t) => {
+  const { req } = await apiServer(t);
+  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'i', resources: { limits: { cpu: 'abc' } } }] } };
+  const bad = await req('POST', '/api/v1/namespaces/default/pods', pod);
+  assertStatus(bad, 400, 'BadRequest', 'quantity');
+  assert.match(bad.body.message, /^Pod in version "v1" cannot be handled as a Pod: quantities must match the regular expression/);
+  const secret = await req('POST', '/api/v1/namespaces/default/secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, data: { a: 'hello!' } });
+  assertStatus(secret, 400, 'BadRequest', 'secret');
+  assert.equal(secret.body.message, 'Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte 5');
+  assertStatus(await req('POST', CMS, { ...cm('b'), binaryData: { b: 'aGVsbG8' } }), 400, 'BadRequest', 'binaryData');
+  assertStatus(await req('GET', '/api/v1/namespaces/default/pods/p'), 404, 'NotFound');
+  assertStatus(await req('GET', '/api/v1/namespaces/default/secrets/s'), 404, 'NotFound');
 });

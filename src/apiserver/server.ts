@@ -16,6 +16,7 @@ import {
   invalidOptions,
   invalidQualified,
   methodNotAllowed,
+  notAcceptable,
   notFound,
   tooLarge,
   unauthorized,
@@ -32,11 +33,11 @@ import type { Store } from '../storage/interface.js';
 import type { Clock } from '../util/clock.js';
 import { realClock, rfc3339 } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import { runHealthChecks } from '../util/health.js';
+import { runHealthCheck, runHealthChecks, type HealthCheck } from '../util/health.js';
 import { FairQueue } from './fair-queue.js';
 import type { TokenAuthenticator } from './auth.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, supportsDeleteCollection } from './discovery.js';
-import { negotiate } from './negotiate.js';
+import { negotiate, toYAML } from './negotiate.js';
 import { ObjectRegistry, rawJSONOf, type DeleteOptions } from './registry.js';
 import { parsePath, splitRequestURL, type ResourcePath } from './request.js';
 import { partialObjectMetadata, toTable, type IncludeObject } from './table.js';
@@ -258,6 +259,13 @@ export class APIServer {
     res.end(data);
   }
 
+  /** A 200 in the negotiated encoding: JSON (as send writes it) or, when asked for, YAML. */
+  private sendNegotiated(res: ServerResponse, body: unknown, yaml: boolean): void {
+    if (!yaml) return this.send(res, 200, body);
+    res.writeHead(200, { 'Content-Type': 'application/yaml', 'Cache-Control': 'no-cache, private' });
+    res.end(toYAML(body, rawJSONOf(body)));
+  }
+
   private fail(res: ServerResponse, err: unknown): void {
     const e = asApiError(err);
     if (e.code >= 500) this.log.error('request failed', { err: err instanceof Error ? err.stack : String(err) });
@@ -424,8 +432,20 @@ export class APIServer {
   }
 
   private async health(ctx: RequestCtx, path: string): Promise<void> {
-    const checks = path.startsWith('/readyz') ? [...this.healthChecks].map(([name, check]) => ({ name, check })) : [{ name: 'ping', check: () => {} }];
-    const { ok, body } = await runHealthChecks(path.split('/')[1]!, checks, ctx.query.has('verbose'));
+    // "/readyz/etcd" runs that check alone; any other path under an endpoint ("/livez/",
+    // "/readyz/nope", "/livez/ping/x") is a 404, as kube-apiserver's mux answers it.
+    const [, endpoint, only, ...rest] = path.split('/');
+    const checks: HealthCheck[] = [{ name: 'ping', check: () => {} }];
+    if (endpoint === 'readyz') for (const [name, check] of this.healthChecks) checks.push({ name, check });
+    let answer: { ok: boolean; body: string };
+    if (only === undefined) {
+      answer = await runHealthChecks(endpoint!, checks, ctx.query.has('verbose'));
+    } else {
+      const check = rest.length ? undefined : checks.find((c) => c.name === only);
+      if (!check) throw notFoundPath();
+      answer = await runHealthCheck(check);
+    }
+    const { ok, body } = answer;
     ctx.res.writeHead(ok ? 200 : 500, { 'Content-Type': 'text/plain; charset=utf-8' });
     ctx.res.end(body);
   }
@@ -498,25 +518,30 @@ export class APIServer {
 
   private async get(ctx: RequestCtx, rt: ResourceType, ns: string | undefined, name: string): Promise<void> {
     const obj = await this.registry.get(rt, ns, name);
-    const shape = negotiate(ctx.req.headers.accept).shape;
+    const { shape, yaml } = negotiate(ctx.req.headers.accept);
     if (shape === 'table') {
-      return this.send(ctx.res, 200, toTable(rt, [obj], { now: this.clock.now(), include: includeObject(ctx.query), resourceVersion: obj.metadata.resourceVersion }));
+      return this.sendNegotiated(ctx.res, toTable(rt, [obj], { now: this.clock.now(), include: includeObject(ctx.query), resourceVersion: obj.metadata.resourceVersion }), yaml);
     }
-    if (shape === 'partial') return this.send(ctx.res, 200, partialObjectMetadata(obj));
-    this.send(ctx.res, 200, obj);
+    if (shape === 'partial') return this.sendNegotiated(ctx.res, partialObjectMetadata(obj), yaml);
+    this.sendNegotiated(ctx.res, obj, yaml);
   }
 
   private async list(ctx: RequestCtx, rt: ResourceType, ns: string | undefined): Promise<void> {
     const q = ctx.query;
     const filter = buildFilter(rt, q.get('labelSelector') ?? undefined, q.get('fieldSelector') ?? undefined);
     const limit = parseNonNegativeInt(q.get('limit'), 'limit');
-    const shape = negotiate(ctx.req.headers.accept).shape;
-    if (shape === 'object') return this.streamList(ctx, rt, ns, filter, limit, q.get('continue') ?? undefined);
+    const { shape, yaml } = negotiate(ctx.req.headers.accept);
+    if (shape === 'object' && !yaml) return this.streamList(ctx, rt, ns, filter, limit, q.get('continue') ?? undefined);
     const result = await this.registry.list(rt, ns, { filter, limit, continue: q.get('continue') ?? undefined });
+    const metadata: Record<string, unknown> = { resourceVersion: result.resourceVersion };
+    if (result.continue) metadata.continue = result.continue;
+    if (result.remainingItemCount !== undefined) metadata.remainingItemCount = result.remainingItemCount;
+    if (shape === 'object') {
+      return this.sendNegotiated(ctx.res, { kind: rt.listKind, apiVersion: apiVersionOf(rt), metadata, items: result.items }, yaml);
+    }
     if (shape === 'table') {
-      return this.send(
+      return this.sendNegotiated(
         ctx.res,
-        200,
         toTable(rt, result.items, {
           now: this.clock.now(),
           include: includeObject(q),
@@ -524,17 +549,19 @@ export class APIServer {
           continue: result.continue,
           remainingItemCount: result.remainingItemCount,
         }),
+        yaml,
       );
     }
-    const metadata: Record<string, unknown> = { resourceVersion: result.resourceVersion };
-    if (result.continue) metadata.continue = result.continue;
-    if (result.remainingItemCount !== undefined) metadata.remainingItemCount = result.remainingItemCount;
-    return this.send(ctx.res, 200, {
-      kind: 'PartialObjectMetadataList',
-      apiVersion: 'meta.k8s.io/v1',
-      metadata,
-      items: result.items.map(partialObjectMetadata),
-    });
+    return this.sendNegotiated(
+      ctx.res,
+      {
+        kind: 'PartialObjectMetadataList',
+        apiVersion: 'meta.k8s.io/v1',
+        metadata,
+        items: result.items.map(partialObjectMetadata),
+      },
+      yaml,
+    );
   }
 
   /**
@@ -587,7 +614,9 @@ export class APIServer {
     const fromRV = q.get('resourceVersion');
     if (fromRV && (!/^[0-9]+$/.test(fromRV) || !Number.isSafeInteger(Number(fromRV)))) throw badRequest(`invalid resource version: ${fromRV}`);
     const bookmarks = isTrue(q.get('allowWatchBookmarks'));
-    const shape = negotiate(ctx.req.headers.accept).shape;
+    const { shape, yaml } = negotiate(ctx.req.headers.accept);
+    // YAML has no stream framing: kube-apiserver refuses a watch that negotiates it.
+    if (yaml) throw notAcceptable();
     const include = includeObject(q);
     let columnsSent = false;
     let lastRV = q.get('resourceVersion') ?? '0';

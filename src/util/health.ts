@@ -10,6 +10,19 @@ export interface HealthCheck {
   check(): void | Promise<void>;
 }
 
+/**
+ * Runs one check as kube serves `/<endpoint>/<name>`: "ok", or the reason as
+ * `http.Error` words it ("internal server error: <reason>\n").
+ */
+export async function runHealthCheck(check: HealthCheck): Promise<{ ok: boolean; body: string }> {
+  try {
+    await check.check();
+    return { ok: true, body: 'ok' };
+  } catch (err) {
+    return { ok: false, body: `internal server error: ${err instanceof Error ? err.message : String(err)}\n` };
+  }
+}
+
 /** Runs `checks` in order and renders the answer body for `endpoint` (livez, healthz, readyz). */
 export async function runHealthChecks(endpoint: string, checks: readonly HealthCheck[], verbose: boolean): Promise<{ ok: boolean; body: string }> {
   const lines: string[] = [];

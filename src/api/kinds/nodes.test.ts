@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { fieldErrorText } from '../errors.js';
 import type { KubeObject } from '../object.js';
 import { nodes } from './nodes.js';
 
@@ -38,5 +39,13 @@ test('node defaults, validation, fields', () => {
   assert.deepEqual(n.status.allocatable, { cpu: '4', memory: '8Gi', pods: '110' });
   assert.deepEqual(nodes.validate(n).map((e) => e.field), ['spec.taints[0].effect']);
   assert.deepEqual(nodes.selectableFields(n), { 'spec.unschedulable': 'true' });
+  const msg = 'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)';
+  const cidrErrors = (spec: Record<string, unknown>) => nodes.validate(node({}, spec, {})).map(fieldErrorText);
+  assert.deepEqual(cidrErrors({ podCIDR: '10.244.1.0/24', podCIDRs: ['10.244.1.0/24', 'fd00:10:244:1::/64'] }), []);
+  assert.deepEqual(cidrErrors({ podCIDR: '10.244.1.0' }), [`spec.podCIDRs[0]: Invalid value: "10.244.1.0": ${msg}`]);
+  assert.deepEqual(cidrErrors({ podCIDRs: ['10.244.1.0/24', '10.244.1.0/33', 'nope'] }), [
+    `spec.podCIDRs[1]: Invalid value: "10.244.1.0/33": ${msg}`,
+    `spec.podCIDRs[2]: Invalid value: "nope": ${msg}`,
+  ]);
   assert.equal(nodes.namespaced, false);
 });

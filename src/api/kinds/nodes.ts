@@ -5,7 +5,7 @@ import { isPlainObject } from '../object.js';
 import type { ResourceType } from '../resource.js';
 import { isQualifiedName, isValidLabelValue } from '../labels.js';
 import { QUANTITY_FORMAT_ERROR, isQuantity } from '../quantity.js';
-import { invalidValue, notSupported, required } from '../validation.js';
+import { invalidValue, isCIDR, notSupported, required } from '../validation.js';
 import { ageCell, ageColumn, column, list, str, sub } from './common.js';
 
 const taintEffects = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
@@ -33,6 +33,13 @@ function validateNode(node: KubeObject): FieldError[] {
   if (spec.unschedulable !== undefined && typeof spec.unschedulable !== 'boolean') {
     errs.push(invalidValue('spec.unschedulable', spec.unschedulable, 'must be a boolean'));
   }
+  // A lone podCIDR is podCIDRs[0] to kube-apiserver (its v1 conversion), and is checked as that.
+  const podCIDRs = Array.isArray(spec.podCIDRs) && spec.podCIDRs.length ? spec.podCIDRs : spec.podCIDR ? [spec.podCIDR] : [];
+  podCIDRs.forEach((cidr: unknown, i: number) => {
+    if (typeof cidr !== 'string' || !isCIDR(cidr)) {
+      errs.push(invalidValue(`spec.podCIDRs[${i}]`, cidr, 'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)'));
+    }
+  });
   const status = sub(node, 'status');
   for (const key of ['capacity', 'allocatable'] as const) {
     for (const [name, q] of Object.entries(sub(status, key))) {

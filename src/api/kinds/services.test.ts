@@ -52,6 +52,14 @@ test('service validation', () => {
     },
     { name: 'bad selector', spec: { ports: [{ port: 80 }], selector: { app: 'a b' } }, want: ['spec.selector'] },
     { name: 'named target port', spec: { ports: [{ port: 80, targetPort: 'http' }] }, want: [] },
+    {
+      name: 'node port outside the node port range',
+      spec: { type: 'NodePort', ports: [{ port: 80, name: 'a', nodePort: 8080 }, { port: 81, name: 'b', nodePort: 32768 }, { port: 82, name: 'c', nodePort: 32767 }], selector: {} },
+      want: [
+        'spec.ports[0].nodePort: Invalid value: 8080: provided port is not in the valid range. The range of valid ports is 30000-32767',
+        'spec.ports[1].nodePort: Invalid value: 32768: provided port is not in the valid range. The range of valid ports is 30000-32767',
+      ],
+    },
   ];
   for (const c of cases) {
     const s = svc(c.spec);

@@ -17,6 +17,9 @@ import {
 } from '../validation.js';
 import { ageCell, ageColumn, column, int, list, specOf, str, sub } from './common.js';
 
+/** The node ports a Service may ask for: kube-apiserver's default --service-node-port-range. */
+export const NODE_PORT_RANGE = { min: 30000, max: 32767 };
+
 const serviceTypes = ['ClusterIP', 'ExternalName', 'LoadBalancer', 'NodePort'];
 const protocols = ['SCTP', 'TCP', 'UDP'];
 const affinities = ['ClientIP', 'None'];
@@ -66,6 +69,10 @@ function validatePorts(spec: Record<string, any>, errs: FieldError[]): void {
     }
     if (p.nodePort !== undefined && p.nodePort !== 0 && !isValidPortNum(p.nodePort)) {
       errs.push(invalidValue(`${path}.nodePort`, p.nodePort, PORT_RANGE_MSG));
+    } else if (p.nodePort && (p.nodePort < NODE_PORT_RANGE.min || p.nodePort > NODE_PORT_RANGE.max)) {
+      // kube-apiserver's node port allocator refuses it (its --service-node-port-range default).
+      const range = `${NODE_PORT_RANGE.min}-${NODE_PORT_RANGE.max}`;
+      errs.push(invalidValue(`${path}.nodePort`, p.nodePort, `provided port is not in the valid range. The range of valid ports is ${range}`));
     }
     if (p.nodePort && spec.type !== 'NodePort' && spec.type !== 'LoadBalancer') {
       errs.push({ type: 'FieldValueForbidden', field: `${path}.nodePort`, detail: 'may not be used when `type` is \'ClusterIP\'' });
