@@ -44,6 +44,12 @@ export interface ResourceType {
 
   /** Fills in defaults in place (called on create and update, before validation). */
   defaults(obj: KubeObject): void;
+  /**
+   * On an update of the main resource, before defaulting and validation: drops what the change
+   * makes meaningless and the client merely carried over from `old` (a Service's node ports
+   * once its type needs none), as the kind's update strategy does in Kubernetes.
+   */
+  prepareForUpdate?(obj: KubeObject, old: KubeObject): void;
   /** Validation errors for obj; `old` is set on update. Metadata (name, labels, ...) is validated by the caller. */
   validate(obj: KubeObject, old?: KubeObject): FieldError[];
   /** Table columns kubectl get prints (NAME is always first and filled in by the caller, so omit it here). */

@@ -440,6 +440,7 @@ export class ObjectRegistry {
         }
       }
     }
+    if (opts.subresource === undefined) rt.prepareForUpdate?.(next, old);
     rt.defaults(next);
     // Status writes never move the generation: it counts changes of the desired state.
     const gen = opts.subresource === 'status' ? old.metadata.generation : nextGeneration(rt, next, old);

@@ -21,6 +21,7 @@ import { startControllerManager, startScheduler, startSimNodes } from './compone
 import { startComponentThread, type ComponentSpec } from './component-thread.js';
 import { EventExpiry } from '../apiserver/event-expiry.js';
 import { clusterIPAllocator, parseCIDR } from '../apiserver/admission/cluster-ip.js';
+import { nodePortAllocator } from '../apiserver/admission/node-port.js';
 
 export interface ControlPlaneOptions {
   dataDir: string;
@@ -102,6 +103,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       defaultTolerationSeconds({ notReadySeconds: opts.defaultNotReadyTolerationSeconds, unreachableSeconds: opts.defaultUnreachableTolerationSeconds }),
     );
     server.registry.addAdmission(clusterIPAllocator(server.registry, servicesType, parseCIDR(opts.serviceCIDR ?? '10.96.0.0/12')));
+    server.registry.addAdmission(nodePortAllocator(server.registry, servicesType));
     await ensureSystemNamespaces(server);
     const { port, url } = await server.listen();
     closers.unshift(named('apiserver', () => server.close()));

@@ -126,6 +126,16 @@ for (const storeKind of ['sqlite', 'etcd'] as const) {
       assert.ok(dep.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration']);
       const svc = JSON.parse(await k.ok(['get', 'svc', 'web', '-n', ns, '-o', 'json']));
       assert.match(svc.spec.clusterIP, /^10\.(9[6-9]|1[01][0-9])\.\d+\.\d+$/);
+      // A NodePort Service gets its node port from the range, shown in the PORT(S) column, and
+      // loses it again when patched back to ClusterIP.
+      await k.ok(['expose', 'deployment/web', '-n', ns, '--name', 'web-np', '--type', 'NodePort', '--port', '80']);
+      const np = JSON.parse(await k.ok(['get', 'svc', 'web-np', '-n', ns, '-o', 'json']));
+      const nodePort = np.spec.ports[0].nodePort;
+      assert.ok(nodePort >= 30000 && nodePort <= 32767, `nodePort ${nodePort}`);
+      assert.match(await k.ok(['get', 'svc', 'web-np', '-n', ns]), new RegExp(`80:${nodePort}/TCP`));
+      await k.ok(['patch', 'svc', 'web-np', '-n', ns, '-p', '{"spec":{"type":"ClusterIP"}}']);
+      const back = JSON.parse(await k.ok(['get', 'svc', 'web-np', '-n', ns, '-o', 'json']));
+      assert.equal(back.spec.ports[0].nodePort, undefined);
       // create of something that exists is an AlreadyExists error
       const dup = await k(['create', '-f', file('dup.yaml', deploymentYAML(ns))]);
       assert.notEqual(dup.code, 0);

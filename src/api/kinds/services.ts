@@ -46,6 +46,29 @@ function defaultService(svc: KubeObject): void {
   if (spec.type === 'LoadBalancer') spec.allocateLoadBalancerNodePorts ??= true;
 }
 
+/** Whether a Service of this spec is given node ports (kube's needsNodePort). */
+export function needsNodePorts(spec: Record<string, any>): boolean {
+  return spec.type === 'NodePort' || (spec.type === 'LoadBalancer' && spec.allocateLoadBalancerNodePorts !== false);
+}
+
+/**
+ * kube's dropTypeDependentFields: a type change that makes node ports (or the load-balancer and
+ * external-traffic fields) meaningless drops them when the client only carried them over from
+ * the stored Service, so `type: ClusterIP` alone turns a NodePort Service back. Values the
+ * client changed are kept, for validation to refuse.
+ */
+function prepareServiceUpdate(svc: KubeObject, old: KubeObject): void {
+  const spec = sub(svc, 'spec');
+  const was = sub(old, 'spec');
+  if (spec.type === was.type) return;
+  const ports = list(spec, 'ports');
+  const oldPorts = list(was, 'ports');
+  const carried = ports.every((p, i) => !p.nodePort || p.nodePort === oldPorts[i]?.nodePort);
+  if (needsNodePorts(was) && !needsNodePorts(spec) && carried) for (const p of ports) delete p.nodePort;
+  if (spec.type !== 'LoadBalancer' && spec.allocateLoadBalancerNodePorts === was.allocateLoadBalancerNodePorts) delete spec.allocateLoadBalancerNodePorts;
+  if (spec.type !== 'NodePort' && spec.type !== 'LoadBalancer' && spec.externalTrafficPolicy === was.externalTrafficPolicy) delete spec.externalTrafficPolicy;
+}
+
 function validatePorts(spec: Record<string, any>, errs: FieldError[]): void {
   const ports = list(spec, 'ports');
   const names = new Set<string>();
@@ -155,6 +178,7 @@ export const services: ResourceType = {
   extraSubresources: ['proxy'],
   defaults: defaultService,
   validate: validateService,
+  prepareForUpdate: prepareServiceUpdate,
   columns: [
     column('Type', 'string', 'type determines how the Service is exposed.'),
     column('Cluster-IP', 'string', 'clusterIP is the IP address of the service and is usually assigned randomly.'),
