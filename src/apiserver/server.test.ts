@@ -391,7 +391,7 @@ test('/livez/<check>, /healthz/<check> and /readyz/<check> answer that check alo
   server.addHealthCheck('informer-sync', async () => {
     if (reason) throw new Error(reason);
   });
-  for (const path of ['/livez/ping', '/healthz/ping', '/readyz/ping', '/readyz/etcd', '/readyz/informer-sync']) {
+  for (const path of ['/livez/ping', '/healthz/ping', '/livez/etcd', '/healthz/etcd', '/readyz/ping', '/readyz/etcd', '/readyz/informer-sync']) {
     const r = await req('GET', path);
     assert.deepEqual([r.status, r.body], [200, 'ok'], path);
   }
@@ -400,6 +400,8 @@ test('/livez/<check>, /healthz/<check> and /readyz/<check> answer that check alo
   assert.deepEqual([failed.status, failed.body], [500, 'internal server error: not synced\n']);
   assert.equal((await req('GET', '/readyz/etcd')).status, 200, 'one failing check does not fail another');
   assert.equal((await req('GET', '/readyz')).status, 500);
+  assert.equal((await req('GET', '/livez')).status, 200, 'readiness checks are not liveness checks');
+  assert.match((await req('GET', '/livez?verbose')).body, /^\[\+\]ping ok\n\[\+\]etcd ok\nlivez check passed\n$/);
   for (const path of ['/livez/nope', '/healthz/etcd-nope', '/readyz/nope', '/livez/', '/livez/ping/x', '/livez/informer-sync']) {
     assertStatus(await req('GET', path), 404, 'NotFound', path);
   }

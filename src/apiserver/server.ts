@@ -435,8 +435,10 @@ export class APIServer {
     // "/readyz/etcd" runs that check alone; any other path under an endpoint ("/livez/",
     // "/readyz/nope", "/livez/ping/x") is a 404, as kube-apiserver's mux answers it.
     const [, endpoint, only, ...rest] = path.split('/');
+    // As kube-apiserver: livez and healthz check that the process answers and that its store
+    // does (etcd); readyz adds every readiness check (informer sync, shutdown …).
     const checks: HealthCheck[] = [{ name: 'ping', check: () => {} }];
-    if (endpoint === 'readyz') for (const [name, check] of this.healthChecks) checks.push({ name, check });
+    for (const [name, check] of this.healthChecks) if (endpoint === 'readyz' || name === 'etcd') checks.push({ name, check });
     let answer: { ok: boolean; body: string };
     if (only === undefined) {
       answer = await runHealthChecks(endpoint!, checks, ctx.query.has('verbose'));

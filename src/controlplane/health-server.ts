@@ -3,12 +3,13 @@
  * as kube-controller-manager serves them on :10257 and kube-scheduler on :10259, but plain HTTP
  * on 127.0.0.1 only. /livez, /healthz and /readyz each run a list of named checks (every list
  * starts with `ping`) and answer 200 "ok" when all pass; `?verbose` lists them in the API
- * server's format ("[+]name ok" / "[-]name failed: reason"), and /<endpoint>/<name> runs one.
+ * server's format ("[+]name ok" / "[-]name failed: reason"), and /<endpoint>/<name> runs one,
+ * answering "ok" or "internal server error: <reason>" as the API server does.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../util/logger.js';
-import { runHealthChecks, type HealthCheck } from '../util/health.js';
+import { runHealthCheck, runHealthChecks, type HealthCheck } from '../util/health.js';
 
 export type { HealthCheck };
 
@@ -80,18 +81,23 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
 
 async function serve(checks: HealthChecks, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const [path, query = ''] = (req.url ?? '/').split('?', 2);
-  const [endpoint, only, ...rest] = path.split('/').filter(Boolean);
-  if (!isEndpoint(endpoint) || rest.length) return reply(res, 404, '404 page not found\n');
+  // "/livez" or "/livez/<check>"; anything else ("/livez/", "/livez/ping/x") is a 404, as in kube.
+  const [, endpoint, only, ...rest] = path.split('/');
+  if (!isEndpoint(endpoint) || only === '' || rest.length) return reply(res, 404, '404 page not found\n');
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('Allow', 'GET, HEAD');
     return reply(res, 405, `method ${req.method} not allowed\n`);
   }
-  let list = [ping, ...(checks[endpoint] ?? [])];
+  const list = [ping, ...(checks[endpoint] ?? [])];
+  let answer: { ok: boolean; body: string };
   if (only !== undefined) {
-    list = list.filter((c) => c.name === only);
-    if (!list.length) return reply(res, 404, '404 page not found\n');
+    const check = list.find((c) => c.name === only);
+    if (!check) return reply(res, 404, '404 page not found\n');
+    answer = await runHealthCheck(check);
+  } else {
+    answer = await runHealthChecks(endpoint, list, new URLSearchParams(query).has('verbose'));
   }
-  const { ok, body } = await runHealthChecks(endpoint, list, new URLSearchParams(query).has('verbose'));
+  const { ok, body } = answer;
   // Not ready is "come back later"; a failing liveness or health check is the process's own fault.
   reply(res, ok ? 200 : endpoint === 'readyz' ? 503 : 500, body);
 }
