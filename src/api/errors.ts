@@ -90,6 +90,16 @@ export function tooManyRequests(retryAfterSeconds: number): ApiError {
   return new ApiError(429, 'TooManyRequests', 'the server has received too many requests and has asked us to try again later', { retryAfterSeconds });
 }
 
+/**
+ * 504 for a read at a resourceVersion the store has not reached, as kube-apiserver words it
+ * (storage.NewTooLargeResourceVersionError); clients tell it from other timeouts by the cause.
+ */
+export function tooLargeResourceVersion(wanted: number, current: number, retryAfterSeconds: number): ApiError {
+  const details: StatusDetails = { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }] };
+  if (retryAfterSeconds > 0) details.retryAfterSeconds = retryAfterSeconds;
+  return new ApiError(504, 'Timeout', `Timeout: Too large resource version: ${wanted}, current: ${current}`, details);
+}
+
 export function badRequest(message: string): ApiError {
   return new ApiError(400, 'BadRequest', message);
 }
@@ -178,7 +188,7 @@ export function invalidQualified(kind: string, group: string, name: string, erro
  * 422 for request options kube-apiserver refuses (dryRun, fieldManager, propagationPolicy...):
  * `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: ...`.
  */
-export function invalidOptions(kind: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | 'DeleteOptions', errors: FieldError[]): ApiError {
+export function invalidOptions(kind: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | 'DeleteOptions' | 'ListOptions', errors: FieldError[]): ApiError {
   return invalidQualified(kind, 'meta.k8s.io', '', errors);
 }
 

@@ -19,6 +19,7 @@ import {
   gone,
   invalid,
   notFound,
+  tooLargeResourceVersion,
   type FieldError,
 } from '../api/errors.js';
 import type { KeyValue, Store, Watcher } from '../storage/interface.js';
@@ -68,6 +69,10 @@ export interface ListOptions {
   raw?: boolean;
   limit?: number;
   continue?: string;
+  /** resourceVersionMatch=Exact: the list as of this revision (410 once compacted). */
+  revision?: number;
+  /** resourceVersionMatch=NotOlderThan: the list must be at least this fresh. */
+  minRevision?: number;
 }
 
 export interface ListResult {
@@ -78,6 +83,13 @@ export interface ListResult {
   continue?: string;
   remainingItemCount?: number;
 }
+
+/**
+ * How long a read at a resourceVersion the store has not reached waits for it, and how often
+ * it looks: kube-apiserver's watch cache blocks such reads for 3 s (blockTimeout).
+ */
+const revisionWaitMs = 3000;
+const revisionPollMs = 50;
 
 export type WatchSink = (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KubeObject) => void;
 
@@ -179,6 +191,22 @@ export class ObjectRegistry {
 
   async get(rt: ResourceType, ns: string | undefined, name: string): Promise<KubeObject> {
     return this.decode(await this.getKV(rt, ns, name));
+  }
+
+  /**
+   * Resolves once the store has reached revision `rv`. A read "not older than" a version the
+   * store has not reached waits for it, as kube-apiserver's watch cache does (3 s), and then
+   * is a 504 the client may retry after a second.
+   */
+  async awaitRevision(rv: number): Promise<void> {
+    const deadline = this.clock.now() + revisionWaitMs;
+    for (;;) {
+      const current = await this.store.currentRevision();
+      if (current >= rv) return;
+      const left = deadline - this.clock.now();
+      if (left <= 0) throw tooLargeResourceVersion(rv, current, 1);
+      await new Promise<void>((resolve) => this.clock.setTimeout(resolve, Math.min(revisionPollMs, left)));
+    }
   }
 
   /** Namespaced writes need an existing namespace that is not being deleted. */
@@ -547,10 +575,17 @@ export class ObjectRegistry {
     let left: number | undefined;
     if (opts.continue) {
       const tok = decodeContinue(opts.continue);
-      if (!tok.start.startsWith(prefix)) throw badRequest('continue key is not valid for this request');
+      // A token only continues the list that made it: its key range (resource, namespace), not
+      // merely one that contains its key (a namespace's token on the all-namespaces list).
+      if (!tok.start.startsWith(prefix) || (tok.prefix !== undefined && tok.prefix !== prefix)) {
+        throw badRequest('invalid continue token: continue key is not valid: it continues another list');
+      }
       revision = tok.rv;
       startAfter = tok.start;
       left = tok.left;
+    } else if (opts.revision !== undefined || opts.minRevision !== undefined) {
+      await this.awaitRevision(opts.revision ?? opts.minRevision!);
+      revision = opts.revision ?? 0;
     }
     const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
     const items: KubeObject[] = [];
@@ -587,18 +622,19 @@ export class ObjectRegistry {
       }
     } catch (err) {
       if (err instanceof GoneError) {
+        if (!opts.continue) throw gone('The resourceVersion for the provided list is too old.');
         throw gone('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
       }
       // Only a forged token (or another cluster's) reads at a revision this store has not reached.
       if (opts.continue && revision > (await this.store.currentRevision().catch(() => Infinity))) {
-        throw badRequest('continue key is not valid: its resourceVersion is newer than the current one');
+        throw badRequest('invalid continue token: continue key is not valid: its resourceVersion is newer than the current one');
       }
       throw err;
     }
     const res: ListResult = { items, resourceVersion: String(revision) };
     if (opts.raw) res.raw = raw;
     if (more && lastKey) {
-      res.continue = encodeContinue({ rv: revision, start: lastKey, left: remaining });
+      res.continue = encodeContinue({ rv: revision, prefix, start: lastKey, left: remaining });
       if (remaining !== undefined && remaining > 0) res.remainingItemCount = remaining;
     }
     return res;
@@ -714,13 +750,15 @@ export function randomSuffix(n = 5): string {
 
 interface ContinueToken {
   rv: number;
+  /** The key prefix of the list that made the token (absent in tokens of older servers). */
+  prefix?: string;
   start: string;
   /** How many items followed the page that made the token (unfiltered lists only). */
   left?: number;
 }
 
 function encodeContinue(t: ContinueToken): string {
-  return Buffer.from(JSON.stringify({ v: 'peapod/v1', rv: t.rv, start: t.start, left: t.left })).toString('base64url');
+  return Buffer.from(JSON.stringify({ v: 'peapod/v1', rv: t.rv, p: t.prefix, start: t.start, left: t.left })).toString('base64url');
 }
 
 function decodeContinue(s: string): ContinueToken {
@@ -729,9 +767,10 @@ function decodeContinue(s: string): ContinueToken {
     if (t.v !== 'peapod/v1' || !Number.isSafeInteger(t.rv) || t.rv < 0 || typeof t.start !== 'string') throw new Error('bad token');
     // `left` is a hint (tokens of older servers lack it); a forged one only skews remainingItemCount.
     const left = Number.isInteger(t.left) && t.left >= 0 ? (t.left as number) : undefined;
-    return { rv: t.rv, start: t.start, left };
+    const prefix = typeof t.p === 'string' ? (t.p as string) : undefined;
+    return { rv: t.rv, prefix, start: t.start, left };
   } catch {
-    throw badRequest('continue key is not valid: the token could not be decoded');
+    throw badRequest('invalid continue token: continue key is not valid: the token could not be decoded');
   }
 }
 

@@ -446,3 +446,164 @@ test('a malformed quantity or base64 value is a 400 from the decoder, not a 422,
   assertStatus(await req('GET', '/api/v1/namespaces/default/pods/p'), 404, 'NotFound');
   assertStatus(await req('GET', '/api/v1/namespaces/default/secrets/s'), 404, 'NotFound');
 });
+
+/** Steps `clock` until `p` settles: a request waiting on the clock gets its answer. */
+async function stepUntil<T>(clock: FakeClock, p: Promise<T>): Promise<T> {
+  let settled = false;
+  p.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  while (!settled) {
+    await new Promise((r) => setTimeout(r, 1));
+    clock.step(50);
+  }
+  return p;
+}
+
+test('a list reads the revision resourceVersion and resourceVersionMatch ask for, and says which it read', async (t) => {
+  const { req } = await apiServer(t);
+  const a1 = (await req('POST', CMS, cm('a'))).body.metadata.resourceVersion as string;
+  assert.equal((await req('POST', CMS, cm('b'))).status, 201);
+  const a2 = (await req('PUT', `${CMS}/a`, { ...cm('a'), data: { a: 'changed' } })).body.metadata.resourceVersion as string;
+  const names = (r: Reply) => r.body.items.map((i: any) => `${i.metadata.name}=${i.data.a}`).join(',');
+  const cases: [string, string, string][] = [
+    // query, items, the list's resourceVersion
+    [`resourceVersionMatch=Exact&resourceVersion=${a1}`, 'a=b', a1],
+    [`resourceVersionMatch=NotOlderThan&resourceVersion=${a1}`, 'a=changed,b=b', a2],
+    [`resourceVersion=${a1}`, 'a=changed,b=b', a2],
+    // Without a match, a paged list at N is a list exactly at N.
+    [`resourceVersion=${a1}&limit=10`, 'a=b', a1],
+    ['resourceVersion=0', 'a=changed,b=b', a2],
+    ['resourceVersion=0&limit=10', 'a=changed,b=b', a2],
+  ];
+  for (const [q, items, rv] of cases) {
+    for (const accept of ['application/json', 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1']) {
+      const r = await req('GET', `${CMS}?${q}`, undefined, { accept });
+      assert.equal(r.status, 200, `${q}: ${JSON.stringify(r.body)}`);
+      if (accept === 'application/json') assert.equal(names(r), items, q);
+      else assert.equal(r.body.items.length, items.split(',').length, q);
+      assert.equal(r.body.metadata.resourceVersion, rv, q);
+    }
+  }
+});
+
+test('an Exact list at a compacted revision is 410 Expired', async (t) => {
+  const { req, server } = await apiServer(t);
+  const first = (await req('POST', CMS, cm('a'))).body.metadata.resourceVersion as string;
+  const last = (await req('PUT', `${CMS}/a`, { ...cm('a'), data: { a: 'changed' } })).body.metadata.resourceVersion as string;
+  await server.registry.store.compact(Number(last));
+  const r = await req('GET', `${CMS}?resourceVersionMatch=Exact&resourceVersion=${first}`);
+  assertStatus(r, 410, 'Expired');
+  assert.equal(r.body.message, 'The resourceVersion for the provided list is too old.');
+});
+
+test('a get or list at a resourceVersion the store has not reached waits 3s for it, then is a 504 Too large resource version', async (t) => {
+  const clock = new FakeClock();
+  const { req } = await apiServer(t, clock);
+  const current = Number((await req('POST', CMS, cm('a'))).body.metadata.resourceVersion);
+  const future = current + 5;
+  for (const path of [
+    `${CMS}/a?resourceVersion=${future}`,
+    `${CMS}?resourceVersion=${future}`,
+    `${CMS}?resourceVersionMatch=NotOlderThan&resourceVersion=${future}`,
+    `${CMS}?resourceVersionMatch=Exact&resourceVersion=${future}`,
+  ]) {
+    const started = clock.now();
+    const r = await stepUntil(clock, req('GET', path));
+    assertStatus(r, 504, 'Timeout', path);
+    assert.ok(clock.now() - started >= 3000, `${path} answered after ${clock.now() - started}ms`);
+    assert.equal(r.body.message, `Timeout: Too large resource version: ${future}, current: ${current}`);
+    assert.deepEqual(r.body.details, { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 });
+    assert.equal(r.headers['retry-after'], '1');
+  }
+  // A version the store reaches while the read waits is served.
+  const waiting = req('GET', `${CMS}/a?resourceVersion=${current + 1}`);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal((await req('POST', CMS, cm('b'))).status, 201);
+  const r = await stepUntil(clock, waiting);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal((await req('GET', `${CMS}/a?resourceVersion=${current}`)).status, 200);
+  assert.equal((await req('GET', `${CMS}/a?resourceVersion=0`)).status, 200);
+});
+
+test('list and get resourceVersion options kube-apiserver refuses are a 422 on ListOptions or a 400', async (t) => {
+  const { req } = await apiServer(t);
+  assert.equal((await req('POST', CMS, cm('a'))).status, 201);
+  assert.equal((await req('POST', CMS, cm('b'))).status, 201);
+  const token = (await req('GET', `${CMS}?limit=1`)).body.metadata.continue;
+  assert.equal(typeof token, 'string');
+  const cases: [string, number, string][] = [
+    [`${CMS}?resourceVersionMatch=Exact`, 422, 'resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided'],
+    [`${CMS}?resourceVersionMatch=NotOlderThan&resourceVersion=1&limit=1&continue=${token}`, 422, 'resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden when continue is provided'],
+    [`${CMS}?resourceVersionMatch=Newest&resourceVersion=1`, 422, 'resourceVersionMatch: Unsupported value: "Newest": supported values: "Exact", "NotOlderThan", ""'],
+    [`${CMS}?resourceVersionMatch=Exact&resourceVersion=0`, 422, 'resourceVersionMatch: Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"'],
+    [`${CMS}?watch=1&resourceVersionMatch=NotOlderThan&resourceVersion=1`, 422, 'resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch'],
+    [`${CMS}?resourceVersion=abc`, 400, 'invalid resource version: strconv.ParseUint: parsing "abc": invalid syntax'],
+    [`${CMS}?resourceVersionMatch=Exact&resourceVersion=-1`, 400, 'invalid resource version: strconv.ParseUint: parsing "-1": invalid syntax'],
+    [`${CMS}/a?resourceVersion=1.5`, 400, 'invalid resource version: strconv.ParseUint: parsing "1.5": invalid syntax'],
+    [`${CMS}?limit=1&resourceVersion=1&continue=${token}`, 400, 'specifying resource version is not allowed when using continue'],
+  ];
+  for (const [path, code, text] of cases) {
+    const r = await req('GET', path);
+    assertStatus(r, code, code === 422 ? 'Invalid' : 'BadRequest', path);
+    if (code === 422) assert.equal(r.body.message, `ListOptions.meta.k8s.io "" is invalid: ${text}`, path);
+    else assert.equal(r.body.message, text, path);
+  }
+  // resourceVersion "0" beside a continue token is no constraint: the token's own revision is read.
+  const r = await req('GET', `${CMS}?limit=1&resourceVersion=0&continue=${token}`);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.deepEqual(r.body.items.map((i: any) => i.metadata.name), ['b']);
+});
+
+test('a continue token continues only the list that made it', async (t) => {
+  const { req } = await apiServer(t);
+  assert.equal((await req('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'other' } })).status, 201);
+  for (const name of ['a', 'b']) {
+    assert.equal((await req('POST', CMS, cm(name))).status, 201);
+    assert.equal((await req('POST', '/api/v1/namespaces/other/configmaps', cm(name))).status, 201);
+  }
+  const nsToken = (await req('GET', `${CMS}?limit=1`)).body.metadata.continue;
+  const allToken = (await req('GET', '/api/v1/configmaps?limit=1')).body.metadata.continue;
+  for (const path of [
+    `/api/v1/configmaps?limit=1&continue=${nsToken}`,
+    `/api/v1/namespaces/other/configmaps?limit=1&continue=${nsToken}`,
+    `/api/v1/namespaces/default/secrets?limit=1&continue=${nsToken}`,
+    `/api/v1/namespaces/other/configmaps?limit=1&continue=${allToken}`,
+  ]) {
+    const r = await req('GET', path);
+    assertStatus(r, 400, 'BadRequest', path);
+    assert.match(r.body.message, /^invalid continue token: continue key is not valid/, path);
+  }
+  const own = await req('GET', `${CMS}?limit=1&continue=${nsToken}`);
+  assert.deepEqual(own.body.items.map((i: any) => i.metadata.name), ['b']);
+  const all = await req('GET', `/api/v1/configmaps?limit=1&continue=${allToken}`);
+  assert.deepEqual(all.body.items.map((i: any) => `${i.metadata.namespace}/${i.metadata.name}`), ['default/b']);
+});
+
+test('a watch from a resourceVersion the store has not reached stays open and gets the events after it', async (t) => {
+  const { req, port } = await apiServer(t);
+  const current = Number((await req('POST', CMS, cm('a'))).body.metadata.resourceVersion);
+  // kube-apiserver's watch cache neither waits nor fails here: the stream opens and events after
+  // the version follow (only a watch-list, sendInitialEvents=true, gives up with a 504 ERROR).
+  const lines: any[] = [];
+  const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path: `${CMS}?watch=1&timeoutSeconds=2&resourceVersion=${current + 1}`, agent: false }, resolve).on('error', reject);
+  });
+  assert.equal(res.statusCode, 200);
+  const ended = new Promise<void>((resolve) => {
+    let buf = '';
+    res.on('data', (c: Buffer) => {
+      buf += c.toString('utf8');
+      for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+        lines.push(JSON.parse(buf.slice(0, i)));
+        buf = buf.slice(i + 1);
+      }
+    });
+    res.on('end', resolve);
+  });
+  assert.equal((await req('POST', CMS, cm('b'))).status, 201); // current + 1: not after it
+  assert.equal((await req('POST', CMS, cm('c'))).status, 201);
+  await ended;
+  assert.deepEqual(lines.map((l) => `${l.type} ${l.object.metadata.name}`), ['ADDED c']);
+});

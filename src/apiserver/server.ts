@@ -519,6 +519,9 @@ export class APIServer {
   // ---------------------------------------------------------------- verbs
 
   private async get(ctx: RequestCtx, rt: ResourceType, ns: string | undefined, name: string): Promise<void> {
+    // A get at resourceVersion N answers with a state not older than N ("0": any state).
+    const rv = ctx.query.get('resourceVersion');
+    if (rv && rv !== '0') await this.registry.awaitRevision(parseResourceVersion(rv));
     const obj = await this.registry.get(rt, ns, name);
     const { shape, yaml } = negotiate(ctx.req.headers.accept);
     if (shape === 'table') {
@@ -532,9 +535,11 @@ export class APIServer {
     const q = ctx.query;
     const filter = buildFilter(rt, q.get('labelSelector') ?? undefined, q.get('fieldSelector') ?? undefined);
     const limit = parseNonNegativeInt(q.get('limit'), 'limit');
+    const cont = q.get('continue') || undefined;
+    const at = listRevision(q.get('resourceVersion') ?? '', q.get('resourceVersionMatch') ?? '', cont, limit);
     const { shape, yaml } = negotiate(ctx.req.headers.accept);
-    if (shape === 'object' && !yaml) return this.streamList(ctx, rt, ns, filter, limit, q.get('continue') ?? undefined);
-    const result = await this.registry.list(rt, ns, { filter, limit, continue: q.get('continue') ?? undefined });
+    if (shape === 'object' && !yaml) return this.streamList(ctx, rt, ns, filter, limit, cont, at);
+    const result = await this.registry.list(rt, ns, { filter, limit, continue: cont, revision: at?.revision, minRevision: at?.minRevision });
     const metadata: Record<string, unknown> = { resourceVersion: result.resourceVersion };
     if (result.continue) metadata.continue = result.continue;
     if (result.remainingItemCount !== undefined) metadata.remainingItemCount = result.remainingItemCount;
@@ -577,11 +582,12 @@ export class APIServer {
     filter: ReturnType<typeof buildFilter>,
     limit: number | undefined,
     cont: string | undefined,
+    at: ListRevision | undefined,
   ): Promise<void> {
     const { res } = ctx;
     const pageSize = 1000;
     // The first page decides the answer's metadata (and any error) before anything is written.
-    let page = await this.registry.list(rt, ns, { filter, limit: limit ?? pageSize, continue: cont, raw: true });
+    let page = await this.registry.list(rt, ns, { filter, limit: limit ?? pageSize, continue: cont, raw: true, revision: at?.revision, minRevision: at?.minRevision });
     const metadata: Record<string, unknown> = { resourceVersion: page.resourceVersion };
     if (limit !== undefined) {
       if (page.continue) metadata.continue = page.continue;
@@ -614,7 +620,10 @@ export class APIServer {
     const timeoutSeconds = parseNonNegativeInt(q.get('timeoutSeconds'), 'timeoutSeconds');
     // Refused here, before the stream opens: a 400, not a 200 with an ERROR event in it.
     const fromRV = q.get('resourceVersion');
-    if (fromRV && (!/^[0-9]+$/.test(fromRV) || !Number.isSafeInteger(Number(fromRV)))) throw badRequest(`invalid resource version: ${fromRV}`);
+    if (fromRV) parseResourceVersion(fromRV);
+    if (q.get('resourceVersionMatch')) {
+      throw invalidOptions('ListOptions', [forbiddenField('resourceVersionMatch', 'resourceVersionMatch is forbidden for watch')]);
+    }
     const bookmarks = isTrue(q.get('allowWatchBookmarks'));
     const { shape, yaml } = negotiate(ctx.req.headers.accept);
     // YAML has no stream framing: kube-apiserver refuses a watch that negotiates it.
@@ -1075,6 +1084,47 @@ function parseBool(v: string, name: string): boolean {
   if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v)) return true;
   if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(v)) return false;
   throw badRequest(`${name}: invalid boolean ${JSON.stringify(v)}`);
+}
+
+/** A resourceVersion parameter as a store revision; a 400 in kube-apiserver's words when it is none. */
+function parseResourceVersion(v: string): number {
+  const n = Number(v);
+  if (/^[0-9]+$/.test(v) && Number.isSafeInteger(n)) return n;
+  const why = /^[0-9]+$/.test(v) ? 'value out of range' : 'invalid syntax';
+  throw badRequest(`invalid resource version: strconv.ParseUint: parsing ${JSON.stringify(v)}: ${why}`);
+}
+
+/** Which revision a list reads: exactly one (`revision`) or one at least this new (`minRevision`). */
+interface ListRevision {
+  revision?: number;
+  minRevision?: number;
+}
+
+/**
+ * The revision a list's resourceVersion and resourceVersionMatch ask for, checked as
+ * kube-apiserver checks them (a 422 on ListOptions, then a 400 for what storage refuses).
+ * Undefined means the latest state, which also serves "0" (any state will do).
+ */
+function listRevision(rv: string, match: string, cont: string | undefined, limit: number | undefined): ListRevision | undefined {
+  if (rv === '' && match === '' && cont === undefined) return undefined;
+  if (match !== '') {
+    const errs: FieldError[] = [];
+    if (rv === '') errs.push(forbiddenField('resourceVersionMatch', 'resourceVersionMatch is forbidden unless resourceVersion is provided'));
+    if (cont !== undefined) errs.push(forbiddenField('resourceVersionMatch', 'resourceVersionMatch is forbidden when continue is provided'));
+    if (match !== 'Exact' && match !== 'NotOlderThan') errs.push(notSupported('resourceVersionMatch', match, ['Exact', 'NotOlderThan', '']));
+    if (match === 'Exact' && rv === '0') errs.push(forbiddenField('resourceVersionMatch', 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"'));
+    if (errs.length) throw invalidOptions('ListOptions', errs);
+  }
+  if (cont !== undefined) {
+    // The token says which revision the pages read.
+    if (rv !== '' && rv !== '0') throw badRequest('specifying resource version is not allowed when using continue');
+    return undefined;
+  }
+  if (rv === '') return undefined;
+  const n = parseResourceVersion(rv);
+  // Without a match, a paged list at N reads exactly N (kube's legacy rule).
+  if (match === 'Exact' || (match === '' && limit && n > 0)) return { revision: n };
+  return n > 0 ? { minRevision: n } : undefined;
 }
 
 function parseNonNegativeInt(v: string | null, name: string): number | undefined {
