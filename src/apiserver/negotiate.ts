@@ -47,5 +47,7 @@ export function negotiate(accept: string | undefined): Negotiated {
 export function toYAML(body: unknown, rawJSON: string | undefined): string {
   // Through JSON, so the YAML says exactly what the JSON answer would (toJSON, dropped undefineds).
   const plain: unknown = JSON.parse(rawJSON ?? JSON.stringify(body));
-  return stringify(plain, { sortMapEntries: true, indentSeq: false, aliasDuplicateObjects: false, lineWidth: 0 });
+  // YAML 1.1 quoting, as Go's yaml (and so kube-apiserver) writes: "2026-01-01T00:00:00Z", "yes", "y" stay strings
+  // for readers that resolve them the 1.1 way.
+  return stringify(plain, { version: '1.1', sortMapEntries: true, indentSeq: false, aliasDuplicateObjects: false, lineWidth: 0 });
 }

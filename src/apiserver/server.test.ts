@@ -417,6 +417,8 @@ test('Accept: application/yaml answers a get and a list in YAML; a watch refuses
   // As sigs.k8s.io/yaml writes it: keys sorted.
   assert.match(one.body, /^apiVersion: v1\ndata:\n {2}a: b\nkind: ConfigMap\nmetadata:\n/);
   assert.deepEqual(parseYAML(one.body), (await req('GET', `${CMS}/one`)).body);
+  // Strings a YAML 1.1 reader (Go's yaml) would take for something else are quoted, as Go writes them.
+  assert.match(one.body, /\n {2}creationTimestamp: "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"\n/);
 
   const list = await req('GET', CMS, undefined, yaml);
   assert.equal(list.status, 200);
