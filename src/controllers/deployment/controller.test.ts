@@ -17,6 +17,7 @@ import { events } from '../../api/kinds/events.js';
 import { startControlPlane, type ControlPlane } from '../../controlplane/controlplane.js';
 import { EventRecorder } from '../../client/events.js';
 import { SharedInformerFactory } from '../../client/informer.js';
+import type { KubeClient } from '../../client/interfaces.js';
 import { RestClient } from '../../client/rest-client.js';
 import { rfc3339 } from '../../util/clock.js';
 import { silentLogger } from '../../util/logger.js';
@@ -30,8 +31,11 @@ interface Harness {
   close(): Promise<void>;
 }
 
-/** A control plane with the deployment controller (and, if asked, the ReplicaSet controller). */
-async function startHarness(prefix: string, withReplicaSetController = false): Promise<Harness> {
+/**
+ * A control plane with the deployment controller (and, if asked, the ReplicaSet controller);
+ * `controllerClient` may wrap the client the deployment controller writes with.
+ */
+async function startHarness(prefix: string, withReplicaSetController = false, controllerClient?: (c: RestClient) => KubeClient): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   let cp: ControlPlane | undefined;
   try {
@@ -43,7 +47,7 @@ async function startHarness(prefix: string, withReplicaSetController = false): P
   const client = new RestClient({ server: cp.url, caCert: cp.caCert, token: cp.adminToken });
   const informers = new SharedInformerFactory(client, { logger: silentLogger });
   const recorder = new EventRecorder({ client, component: 'deployment-controller', logger: silentLogger });
-  const dc = new DeploymentController({ client, informers, recorder, logger: silentLogger });
+  const dc = new DeploymentController({ client: controllerClient?.(client) ?? client, informers, recorder, logger: silentLogger });
   const rsc = withReplicaSetController ? new ReplicaSetController({ client, informers, recorder, logger: silentLogger }) : undefined;
   await informers.start();
   await dc.start();
@@ -432,5 +436,46 @@ describe('DeploymentController with the ReplicaSet controller', () => {
     const live = (await client.list(pods, ns)).items.filter((p) => !p.metadata.deletionTimestamp);
     assert.equal(live.length, 2);
     assert.ok(live.every((p) => p.spec.containers[0].image === 'nginx:2'));
+  });
+});
+
+/** A client whose ReplicaSet creations the API server refuses (spec.replicas -1: 422 Invalid). */
+function refusingReplicaSets(client: RestClient): KubeClient {
+  return new Proxy(client, {
+    get(target, prop) {
+      if (prop === 'create') {
+        return (res: Parameters<KubeClient['create']>[0], ns: string | undefined, obj: KubeObject, opts?: Parameters<KubeClient['create']>[3]) =>
+          target.create(res, ns, res.plural === 'replicasets' ? { ...obj, spec: { ...obj.spec, replicas: -1 } } : obj, opts);
+      }
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
+
+describe('DeploymentController when ReplicaSets cannot be created', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness('peapod-deploy-fail-', false, refusingReplicaSets);
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  it('reports ReplicaSetCreateError in the Progressing condition and a Warning event of that reason', async () => {
+    const { client } = h;
+    const ns = await namespace(client);
+    await client.create(deployments, ns, deployment('web', { replicas: 1 }));
+    const d = await waitFor(async () => {
+      const d = await getDeployment(client, ns, 'web');
+      return condition(d, 'Progressing')?.reason === 'ReplicaSetCreateError' && d;
+    }, { message: 'ReplicaSetCreateError condition' });
+    const p = condition(d, 'Progressing')!;
+    assert.equal(p.status, 'False');
+    assert.match(p.message ?? '', /^Failed to create new replica set "web-[a-z0-9]+": /);
+    const ev = await waitFor(async () => (await client.list(events, ns)).items.find((e) => e.type === 'Warning'), { message: 'warning event' });
+    assert.equal(ev.reason, 'ReplicaSetCreateError');
+    assert.equal(ev.message, p.message);
+    assert.equal((await listRS(client, ns)).length, 0);
   });
 });

@@ -98,6 +98,10 @@ function isAlreadyExists(err: unknown): boolean {
   return err instanceof ApiError && err.code === 409 && err.reason === 'AlreadyExists';
 }
 
+function isNamespaceTerminating(err: unknown): boolean {
+  return err instanceof ApiError && (err.details?.causes ?? []).some((c) => c.reason === 'NamespaceTerminating');
+}
+
 export class DeploymentController {
   private readonly client: KubeClient;
   private readonly recorder: EventRecorder;
@@ -407,13 +411,16 @@ export class DeploymentController {
           this.log.info('pod-template-hash collision; retrying with a new collision count', { deployment: objectKey(d), name, collisionCount: d.status!.collisionCount });
           throw err;
         }
+      } else if (isNamespaceTerminating(err)) {
+        // Every later create fails as well: nothing worth a condition or an event.
+        throw err;
       } else {
         const message = `Failed to create new replica set "${name}": ${(err as Error).message}`;
         if (hasProgressDeadline(d)) {
           setCondition(d.status!, newCondition('Progressing', 'False', reasons.failedRSCreate, message, this.clock.now()));
           await this.writeStatus(d).catch((e) => this.log.warn('cannot record ReplicaSetCreateError', { err: e }));
         }
-        this.event(d, 'Warning', 'FailedCreate', message);
+        this.event(d, 'Warning', reasons.failedRSCreate, message);
         throw err;
       }
     }

@@ -9,6 +9,7 @@ import {
   newReplicaSetReplicas,
   planOldReplicaSetsScaleDown,
   proportionalScale,
+  replicaSetFraction,
   resolveFenceposts,
   scaledValue,
 } from './replicas.js';
@@ -153,6 +154,19 @@ test('proportionalScale shares a size change between active ReplicaSets', () => 
     const d = deployment({ replicas: c.replicas, surge: 0, unavailable: 1 });
     assert.deepEqual(Object.fromEntries(proportionalScale(d, c.newRS, c.old)), c.want, c.name);
   }
+});
+
+test('replicaSetFraction falls back to status.replicas when max-replicas is missing, malformed or 0', () => {
+  // 10 running, scaled to 20 (+ surge 0): each RS doubles, whatever the annotation lost.
+  const d = deployment({ replicas: 20, surge: 0, unavailable: 1, status: { replicas: 10 } });
+  for (const max of [undefined, 0]) {
+    assert.equal(replicaSetFraction(replicaSet('rs', 4, { max }), d), 4, `max-replicas ${max}`);
+  }
+  const malformed = replicaSet('rs', 4);
+  malformed.metadata.annotations!['deployment.kubernetes.io/max-replicas'] = 'ten';
+  assert.equal(replicaSetFraction(malformed, d), 4, 'malformed max-replicas');
+  assert.equal(replicaSetFraction(replicaSet('rs', 4, { max: 10 }), deployment({ replicas: 20, surge: 0, unavailable: 1 })), 4, 'annotation');
+  assert.equal(replicaSetFraction(replicaSet('rs', 4, { max: 0 }), deployment({ replicas: 20, surge: 0, unavailable: 1 })), 0, 'nothing to go by');
 });
 
 test('isSaturated and findActiveOrLatest', () => {

@@ -213,7 +213,9 @@ export function findActiveOrLatest(newRS: ReplicaSet | undefined, oldRSs: Replic
 export function replicaSetFraction(rs: ReplicaSet, d: Deployment): number {
   if (replicasOf(d) === 0) return -replicasOf(rs);
   const deploymentReplicas = replicasOf(d) + maxSurge(d);
-  const annotated = intAnnotation(rs, maxReplicasAnnotation) ?? d.status?.replicas ?? 0;
+  // A missing, malformed or zero annotation (edited by hand) falls back to the current size.
+  const annotation = intAnnotation(rs, maxReplicasAnnotation);
+  const annotated = annotation ? annotation : d.status?.replicas ?? 0;
   if (annotated === 0) return 0;
   // Go's math.Round: halves away from zero (sizes are non-negative here).
   return Math.round((replicasOf(rs) * deploymentReplicas) / annotated) - replicasOf(rs);
