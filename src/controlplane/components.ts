@@ -213,25 +213,41 @@ function startComponent(opts: {
   leaderElection?: LeaderElectionOptions | false;
   /** Requests the component may have in flight (its client's connection pool). */
   maxConnections: number;
-  build: (common: { client: KubeClient; informers: SharedInformerFactory; recorder: EventRecorder; clock: Clock; logger: Logger }) => Part[];
+  build: (common: {
+    client: KubeClient;
+    informers: SharedInformerFactory;
+    recorder: EventRecorder;
+    /** A recorder whose events name another source, for a controller of its own ("deployment-controller"). */
+    recorderFor: (component: string) => EventRecorder;
+    clock: Clock;
+    logger: Logger;
+  }) => Part[];
 }): Running {
   const clock = opts.clock ?? realClock;
   const client = new RestClient({ ...opts.credentials, userAgent: opts.agent, fieldManager: opts.agent, logger: opts.logger, maxConnections: opts.maxConnections });
   const eventClient = new RestClient({ ...opts.credentials, userAgent: opts.agent, fieldManager: opts.agent, logger: opts.logger, maxConnections: maxEventWritesInFlight });
-  const recorder = new EventRecorder({ client: eventClient, component: opts.eventSource, host: hostname(), clock, logger: opts.logger });
+  const recorders = new Map<string, EventRecorder>();
+  const recorderFor = (component: string) => {
+    let r = recorders.get(component);
+    if (!r) {
+      r = new EventRecorder({ client: eventClient, component, host: hostname(), clock, logger: opts.logger });
+      recorders.set(component, r);
+    }
+    return r;
+  };
   const running = runElected({
     name: opts.lease,
     client,
     logger: opts.logger,
     clock,
     leaderElection: opts.leaderElection,
-    build: (informers) => opts.build({ client, informers, recorder, clock, logger: opts.logger }),
+    build: (informers) => opts.build({ client, informers, recorder: recorderFor(opts.eventSource), recorderFor, clock, logger: opts.logger }),
   });
   return {
     ...running,
     stop: async () => {
       await running.stop();
-      await recorder.close();
+      await Promise.all([...recorders.values()].map((r) => r.close()));
       eventClient.close();
       client.close();
     },
@@ -245,17 +261,20 @@ export function startControllerManager(opts: ControllerManagerOptions): Running 
     agent: 'peapod-controller-manager',
     eventSource: 'controller-manager',
     maxConnections: 64,
+    // Each controller's events name it as their source, as kube-controller-manager's do
+    // (`kubectl describe` shows "replicaset-controller", "deployment-controller" ...).
     build: (common) => [
-      new ReplicaSetController(common),
-      new ReplicationManager(common),
-      new DeploymentController(common),
+      new ReplicaSetController({ ...common, recorder: common.recorderFor('replicaset-controller') }),
+      new ReplicationManager({ ...common, recorder: common.recorderFor('replication-controller') }),
+      new DeploymentController({ ...common, recorder: common.recorderFor('deployment-controller') }),
       new NodeLifecycleController({
         ...common,
+        recorder: common.recorderFor('node-controller'),
         nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs,
         nodeMonitorPeriodMs: opts.nodeMonitorPeriodMs,
       }),
-      new GarbageCollector(common),
-      new NamespaceController(common),
+      new GarbageCollector({ ...common, recorder: common.recorderFor('garbage-collector-controller') }),
+      new NamespaceController({ ...common, recorder: common.recorderFor('namespace-controller') }),
     ],
   });
 }

@@ -112,6 +112,12 @@ describe('workloads on simulated nodes', { concurrency: false }, () => {
     assert.match(events, /Scheduled/);
     assert.match(events, /ScalingReplicaSet/);
     assert.match(events, /SuccessfulCreate/);
+    // Each component and controller signs its events, as `kubectl describe` shows them (From).
+    const list = JSON.parse(await k.ok(['get', 'events', '-n', 'spread', '-o', 'json'])) as { items: { reason: string; source: { component: string } }[] };
+    const sources = new Map(list.items.map((e) => [e.reason, e.source.component]));
+    assert.equal(sources.get('Scheduled'), 'default-scheduler');
+    assert.equal(sources.get('ScalingReplicaSet'), 'deployment-controller');
+    assert.equal(sources.get('SuccessfulCreate'), 'replicaset-controller');
   });
 
   it('rolls an image change with maxSurge=1, maxUnavailable=0, never below 3 available, and undoes it', async () => {
