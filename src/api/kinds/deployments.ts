@@ -7,7 +7,7 @@ import { labelSelectorAsSelector, regexError, selectorToString } from '../labels
 import { forbidden, invalidValue, notSupported, required, validateNonnegative } from '../validation.js';
 import { ageCell, ageColumn, column, int, specOf, sub } from './common.js';
 import { containerCells, defaultPodTemplate } from './podspec.js';
-import { replicasScale, templateColumns, validateSelectorAndTemplate } from './workloads.js';
+import { omitZeroCounts, replicasScale, templateColumns, validateSelectorAndTemplate } from './workloads.js';
 
 function defaultDeployment(d: KubeObject): void {
   const spec = specOf(d);
@@ -22,7 +22,11 @@ function defaultDeployment(d: KubeObject): void {
   spec.revisionHistoryLimit ??= 10;
   spec.progressDeadlineSeconds ??= 600;
   defaultPodTemplate(spec.template);
+  // Every count in DeploymentStatus is omitempty.
+  omitZeroCounts(d, deploymentZeroOmitted);
 }
+
+const deploymentZeroOmitted = ['observedGeneration', 'replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas', 'unavailableReplicas', 'terminatingReplicas', 'collisionCount'];
 
 /**
  * An int-or-percent value (maxSurge, maxUnavailable) as [amount, isPercent], pushing errors

@@ -3,12 +3,13 @@ import type { KubeObject } from '../object.js';
 import type { ResourceType } from '../resource.js';
 import { int, specOf, sub } from './common.js';
 import { defaultPodTemplate } from './podspec.js';
-import { labelSelectorCell, replicaCells, replicaColumns, replicasScale, validateSelectorAndTemplate } from './workloads.js';
+import { labelSelectorCell, omitZeroCounts, replicaCells, replicaColumns, replicaSetZeroOmitted, replicasScale, validateSelectorAndTemplate } from './workloads.js';
 
 function defaultReplicaSet(rs: KubeObject): void {
   const spec = specOf(rs);
   spec.replicas ??= 1;
   defaultPodTemplate(spec.template);
+  omitZeroCounts(rs, replicaSetZeroOmitted);
 }
 
 export const replicasets: ResourceType = {

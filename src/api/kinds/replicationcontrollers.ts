@@ -5,7 +5,7 @@ import type { ResourceType } from '../resource.js';
 import { formatLabels } from '../labels.js';
 import { int, specOf, sub } from './common.js';
 import { defaultPodTemplate } from './podspec.js';
-import { replicaCells, replicaColumns, replicasScale, validateMapSelectorAndTemplate } from './workloads.js';
+import { omitZeroCounts, replicaCells, replicaColumns, replicaSetZeroOmitted, replicasScale, validateMapSelectorAndTemplate } from './workloads.js';
 
 /** As Kubernetes does: an empty selector and empty object labels are copied from the template's labels. */
 function defaultReplicationController(rc: KubeObject): void {
@@ -18,6 +18,7 @@ function defaultReplicationController(rc: KubeObject): void {
   }
   spec.replicas ??= 1;
   defaultPodTemplate(spec.template);
+  omitZeroCounts(rc, replicaSetZeroOmitted);
 }
 
 export const replicationcontrollers: ResourceType = {

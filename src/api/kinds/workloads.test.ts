@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { labelSelectorCell, replicaCells, validateMapSelectorAndTemplate, validateSelectorAndTemplate } from './workloads.js';
+import { deployments } from './deployments.js';
+import { replicasets } from './replicasets.js';
+import { replicationcontrollers } from './replicationcontrollers.js';
 
 const template = { metadata: { labels: { app: 'a', tier: 'b' } }, spec: { restartPolicy: 'Always', containers: [{ name: 'c', image: 'i', imagePullPolicy: 'Always', terminationMessagePolicy: 'File' }] } };
 
@@ -24,4 +27,16 @@ test('replica cells', () => {
   assert.deepEqual(replicaCells(obj, 0, 'app=a'), [3, 2, 1, '<unknown>', 'c', 'i', 'app=a']);
   assert.equal(labelSelectorCell(undefined), '<none>');
   assert.equal(labelSelectorCell({ matchExpressions: [{ key: 'a', operator: 'Bogus' }] }), '<error>');
+});
+
+test('status counts that are 0 are dropped, as Kubernetes encodes its omitempty fields', () => {
+  const d = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: { template: {} }, status: { observedGeneration: 2, replicas: 0, readyReplicas: 0, availableReplicas: 3, unavailableReplicas: 0 } };
+  deployments.defaults(d);
+  assert.deepEqual(d.status, { observedGeneration: 2, availableReplicas: 3 });
+  for (const kind of [replicasets, replicationcontrollers]) {
+    const rs = { apiVersion: 'v1', kind: kind.kind, metadata: { name: 'r' }, spec: { template: {} }, status: { replicas: 0, fullyLabeledReplicas: 0, readyReplicas: 0, availableReplicas: 0, observedGeneration: 1 } };
+    kind.defaults(rs);
+    // ReplicaSetStatus.replicas is not omitempty: a ReplicaSet at 0 says so.
+    assert.deepEqual(rs.status, { replicas: 0, observedGeneration: 1 }, kind.kind);
+  }
 });

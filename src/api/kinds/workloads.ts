@@ -112,3 +112,17 @@ export function replicaCells(obj: KubeObject, now: number, selectorCell: string)
 export function labelSelectorCell(selector: unknown): string {
   return formatLabelSelector(isPlainObject(selector) ? selector : undefined);
 }
+
+/**
+ * Drops status counts that are 0, as Kubernetes' JSON encoding does for its omitempty fields:
+ * a Deployment at rest shows no `unavailableReplicas`, a ReplicaSet scaled to 0 no
+ * `readyReplicas`, so `-o jsonpath` and `kubectl wait --for=jsonpath` read the same as there.
+ */
+export function omitZeroCounts(obj: KubeObject, fields: readonly string[]): void {
+  const status = obj.status;
+  if (!isPlainObject(status)) return;
+  for (const f of fields) if (status[f] === 0) delete status[f];
+}
+
+/** ReplicaSetStatus and ReplicationControllerStatus fields with omitempty (replicas has none). */
+export const replicaSetZeroOmitted = ['fullyLabeledReplicas', 'readyReplicas', 'availableReplicas', 'observedGeneration'] as const;
