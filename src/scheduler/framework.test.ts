@@ -31,9 +31,9 @@ describe('FailedScheduling message', () => {
     {
       name: 'mixed reasons are counted per reason and sorted as strings',
       nodes: 3,
-      statuses: [unresolvable("node(s) didn't match Pod's node affinity/selector"), unschedulable('Insufficient cpu'), unresolvable('node(s) had untolerated taint(s)')],
+      statuses: [unresolvable("node(s) didn't match Pod's node affinity/selector"), unschedulable('Insufficient cpu'), unresolvable('node(s) had untolerated taint {dedicated: gpu}')],
       want:
-        "0/3 nodes are available: 1 Insufficient cpu, 1 node(s) didn't match Pod's node affinity/selector, 1 node(s) had untolerated taint(s). " +
+        "0/3 nodes are available: 1 Insufficient cpu, 1 node(s) didn't match Pod's node affinity/selector, 1 node(s) had untolerated taint {dedicated: gpu}. " +
         'preemption: 0/3 nodes are available: 1 No preemption victims found for incoming pod, 2 Preemption is not helpful for scheduling.',
     },
     {

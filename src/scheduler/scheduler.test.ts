@@ -146,7 +146,7 @@ describe('Scheduler against a control plane', { concurrency: false }, () => {
     const failed = await waitFor(async () => (await eventsFor('plain', 'FailedScheduling'))[0]);
     assert.equal(
       failed.message,
-      '0/2 nodes are available: 2 node(s) had untolerated taint(s). preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.',
+      '0/2 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.',
     );
     await createPod('tolerant', { tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'gpu', effect: 'NoSchedule' }] });
     assert.equal(await boundNode('tolerant'), 'dedicated');

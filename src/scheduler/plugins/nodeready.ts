@@ -11,7 +11,7 @@
 import type { KubeObject } from '../../api/object.js';
 import { success, unresolvable, type CycleState, type FilterPlugin, type Status } from '../framework.js';
 import type { NodeInfo } from '../nodeinfo.js';
-import { ERR_REASON_UNTOLERATED, nodeTaints, podTolerations, tolerationsTolerateTaint, type Taint } from './tainttoleration.js';
+import { errReasonUntolerated, nodeTaints, podTolerations, tolerationsTolerateTaint, type Taint } from './tainttoleration.js';
 
 export const TAINT_NODE_NOT_READY = 'node.kubernetes.io/not-ready';
 export const TAINT_NODE_UNREACHABLE = 'node.kubernetes.io/unreachable';
@@ -31,7 +31,7 @@ export function nodeReadyFilter(pod: KubeObject, node: KubeObject | undefined): 
   if (!taint) return success;
   // The node controller's real taint, if already there, was TaintToleration's to judge.
   if (nodeTaints(node).some((t) => t.key === taint.key && t.effect === 'NoSchedule')) return success;
-  return tolerationsTolerateTaint(podTolerations(pod), taint) ? success : unresolvable(ERR_REASON_UNTOLERATED);
+  return tolerationsTolerateTaint(podTolerations(pod), taint) ? success : unresolvable(errReasonUntolerated(taint));
 }
 
 export class NodeReady implements FilterPlugin {

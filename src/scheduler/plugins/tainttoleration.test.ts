@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeNode, makePod } from '../testutil.js';
-import { ERR_REASON_UNTOLERATED, intolerablePreferNoScheduleTaints, taintTolerationFilter, toleratesTaint, type Taint, type Toleration } from './tainttoleration.js';
+import { intolerablePreferNoScheduleTaints, taintTolerationFilter, toleratesTaint, type Taint, type Toleration } from './tainttoleration.js';
 
 describe('toleratesTaint', () => {
   const taint: Taint = { key: 'dedicated', value: 'gpu', effect: 'NoSchedule' };
@@ -18,10 +18,10 @@ describe('toleratesTaint', () => {
 });
 
 describe('TaintToleration filter', () => {
-  const cases: Array<{ name: string; taints: Taint[]; tolerations?: Toleration[]; ok: boolean }> = [
+  const cases: Array<{ name: string; taints: Taint[]; tolerations?: Toleration[]; ok: boolean; reason?: string }> = [
     { name: 'no taints', taints: [], ok: true },
-    { name: 'NoSchedule untolerated', taints: [{ key: 'k', value: 'v', effect: 'NoSchedule' }], ok: false },
-    { name: 'NoExecute untolerated', taints: [{ key: 'k', effect: 'NoExecute' }], ok: false },
+    { name: 'NoSchedule untolerated', taints: [{ key: 'k', value: 'v', effect: 'NoSchedule' }], ok: false, reason: 'node(s) had untolerated taint {k: v}' },
+    { name: 'NoExecute untolerated, a taint without value', taints: [{ key: 'k', effect: 'NoExecute' }], ok: false, reason: 'node(s) had untolerated taint {k: }' },
     { name: 'PreferNoSchedule never filters', taints: [{ key: 'k', effect: 'PreferNoSchedule' }], ok: true },
     {
       name: 'tolerated',
@@ -34,13 +34,14 @@ describe('TaintToleration filter', () => {
       taints: [{ key: 'a', effect: 'NoSchedule' }, { key: 'b', effect: 'NoSchedule' }],
       tolerations: [{ key: 'a', operator: 'Exists' }],
       ok: false,
+      reason: 'node(s) had untolerated taint {b: }',
     },
   ];
   for (const c of cases) {
     it(c.name, () => {
       const s = taintTolerationFilter(makePod('p', { tolerations: c.tolerations }), makeNode('n', { taints: c.taints }));
       if (c.ok) assert.equal(s.code, 'Success');
-      else assert.deepEqual([s.code, s.reasons], ['UnschedulableAndUnresolvable', [ERR_REASON_UNTOLERATED]]);
+      else assert.deepEqual([s.code, s.reasons], ['UnschedulableAndUnresolvable', [c.reason]]);
     });
   }
 });

@@ -19,8 +19,14 @@ import { toleratesTaint, tolerationsTolerateTaint, type Taint, type Toleration }
 
 export { toleratesTaint, tolerationsTolerateTaint, type Taint, type Toleration };
 
-/** The filter reason; kube-scheduler no longer names the taint in it. */
-export const ERR_REASON_UNTOLERATED = 'node(s) had untolerated taint(s)';
+/**
+ * The filter reason, naming the first taint the pod does not tolerate as kube-scheduler does
+ * ("node(s) had untolerated taint {key: value}"; an empty value leaves "{key: }"). Nodes
+ * rejected for different taints are counted apart in the FailedScheduling message.
+ */
+export function errReasonUntolerated(taint: Taint): string {
+  return `node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`;
+}
 
 export function podTolerations(pod: KubeObject): Toleration[] {
   return Array.isArray(pod.spec?.tolerations) ? pod.spec.tolerations : [];
@@ -41,7 +47,8 @@ export function findUntoleratedTaint(taints: readonly Taint[], tolerations: read
 
 /** Pure filter: does the pod tolerate every hard taint of the node? */
 export function taintTolerationFilter(pod: KubeObject, node: KubeObject | undefined): Status {
-  return findUntoleratedTaint(nodeTaints(node), podTolerations(pod)) ? unresolvable(ERR_REASON_UNTOLERATED) : success;
+  const taint = findUntoleratedTaint(nodeTaints(node), podTolerations(pod));
+  return taint ? unresolvable(errReasonUntolerated(taint)) : success;
 }
 
 /** Pure score: the number of PreferNoSchedule taints the pod does not tolerate (lower is better). */
