@@ -270,6 +270,7 @@ export function startControllerManager(opts: ControllerManagerOptions): Running 
       new NodeLifecycleController({
         ...common,
         recorder: common.recorderFor('node-controller'),
+        evictionRecorder: common.recorderFor('taint-eviction-controller'),
         nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs,
         nodeMonitorPeriodMs: opts.nodeMonitorPeriodMs,
       }),

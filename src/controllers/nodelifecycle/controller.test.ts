@@ -41,6 +41,16 @@ async function exists(client: RestClient, name: string): Promise<boolean> {
   }
 }
 
+/** Whether the pod exists and is being deleted (Terminating). */
+async function deleting(client: RestClient, name: string): Promise<boolean> {
+  try {
+    return Boolean((await client.get(podsRes, 'default', name)).metadata.deletionTimestamp);
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 404) return false;
+    throw err;
+  }
+}
+
 const condition = (obj: KubeObject, type: string) => (obj.status?.conditions ?? []).find((c: any) => c.type === type);
 
 describe('NodeLifecycleController with simulated nodes', { concurrency: false }, () => {
@@ -49,6 +59,7 @@ describe('NodeLifecycleController with simulated nodes', { concurrency: false },
   let client: RestClient;
   let informers: SharedInformerFactory;
   let recorder: EventRecorder;
+  let evictionRecorder: EventRecorder;
   let controller: NodeLifecycleController;
   let live: SimNodePool;
   let doomed: SimNodePool;
@@ -63,10 +74,12 @@ describe('NodeLifecycleController with simulated nodes', { concurrency: false },
     await doomed.start();
     informers = new SharedInformerFactory(client);
     recorder = new EventRecorder({ client, component: 'node-controller' });
+    evictionRecorder = new EventRecorder({ client, component: 'taint-eviction-controller' });
     controller = new NodeLifecycleController({
       client,
       informers,
       recorder,
+      evictionRecorder,
       logger: silentLogger,
       nodeMonitorGracePeriodMs: graceMs,
       nodeMonitorPeriodMs: 100,
@@ -79,6 +92,7 @@ describe('NodeLifecycleController with simulated nodes', { concurrency: false },
     await controller?.stop();
     informers?.stop();
     await recorder?.close();
+    await evictionRecorder?.close();
     await live?.stop();
     await doomed?.stop();
     client?.close();
@@ -120,11 +134,12 @@ describe('NodeLifecycleController with simulated nodes', { concurrency: false },
     assert.ok(node.spec.taints.some((t: any) => t.key === unreachable && t.effect === 'NoSchedule'));
     assert.ok(tainted >= graceMs - 250, `tainted after ${tainted} ms, before the grace period`);
 
-    // tolerationSeconds 0: evicted at once, then force-deleted since the dead node cannot finish it.
-    await waitFor(async () => !(await exists(client, 'intolerant')), { timeoutMs: 3_000, message: 'intolerant pod gone' });
-    await waitFor(async () => !(await exists(client, 'tolerates-1s')), { timeoutMs: 5_000, message: 'pod tolerating 1 s gone' });
+    // tolerationSeconds 0: evicted at once. The dead node cannot finish the deletion, and it is
+    // not forced either (the pod may still run there): the pod stays Terminating, as in Kubernetes.
+    await waitFor(async () => deleting(client, 'intolerant'), { timeoutMs: 3_000, message: 'intolerant pod evicted' });
+    await waitFor(async () => deleting(client, 'tolerates-1s'), { timeoutMs: 5_000, message: 'pod tolerating 1 s evicted' });
     const evicted = performance.now() - t0;
-    console.log(`# node lifecycle: taint after ${tainted.toFixed(0)} ms, both pods gone ${evicted.toFixed(0)} ms after heartbeats stopped (grace ${graceMs} ms, toleration 1 s)`);
+    console.log(`# node lifecycle: taint after ${tainted.toFixed(0)} ms, both pods evicted ${evicted.toFixed(0)} ms after heartbeats stopped (grace ${graceMs} ms, toleration 1 s)`);
 
     // Tolerated forever: stays, but is no longer Ready.
     const forever = await waitFor(async () => {
@@ -147,13 +162,16 @@ describe('NodeLifecycleController with simulated nodes', { concurrency: false },
     }
 
     await recorder.flush();
+    await evictionRecorder.flush();
     const events = (await client.list(eventsRes, 'default')).items;
-    const has = (reason: string, message: string) => events.some((e) => e.reason === reason && e.message === message);
-    assert.ok(has('TaintManagerEviction', 'Marking for deletion Pod default/intolerant'), 'eviction event (intolerant)');
-    assert.ok(has('TaintManagerEviction', 'Marking for deletion Pod default/tolerates-1s'), 'eviction event (tolerates-1s)');
-    assert.ok(has('NodeNotReady', 'Node doomed-0 status is now: NodeNotReady'), 'NodeNotReady event');
-    assert.ok(has('RegisteredNode', 'Node live-0 event: Registered Node live-0 in Controller'), 'RegisteredNode event');
-    assert.ok(has('NodeNotReady', 'Node is not ready'), 'pod NodeNotReady event');
+    // Signed as in Kubernetes: evictions by the taint eviction controller, the rest by the node controller.
+    const has = (reason: string, message: string, from: string, type = 'Normal') =>
+      events.some((e) => e.reason === reason && e.message === message && e.source?.component === from && e.type === type);
+    assert.ok(has('TaintManagerEviction', 'Marking for deletion Pod default/intolerant', 'taint-eviction-controller'), 'eviction event (intolerant)');
+    assert.ok(has('TaintManagerEviction', 'Marking for deletion Pod default/tolerates-1s', 'taint-eviction-controller'), 'eviction event (tolerates-1s)');
+    assert.ok(has('NodeNotReady', 'Node doomed-0 status is now: NodeNotReady', 'node-controller'), 'NodeNotReady event');
+    assert.ok(has('RegisteredNode', 'Node live-0 event: Registered Node live-0 in Controller', 'node-controller'), 'RegisteredNode event');
+    assert.ok(has('NodeNotReady', 'Node is not ready', 'node-controller', 'Warning'), 'pod NodeNotReady event');
 
     // Heartbeats resume: Ready again, taints gone, the surviving pod Ready again.
     await doomed.start();
@@ -164,6 +182,22 @@ describe('NodeLifecycleController with simulated nodes', { concurrency: false },
     await waitFor(async () => condition(await client.get(podsRes, 'default', 'tolerates-forever'), 'Ready')?.status === 'True', {
       message: 'pod Ready again',
     });
+    // Its kubelet is back and finishes the deletions it missed.
+    for (const name of ['intolerant', 'tolerates-1s']) await waitFor(async () => !(await exists(client, name)), { message: `${name} gone` });
+  });
+
+  it('force-deletes the evicted pods of a node only once it is declared out of service', async () => {
+    await doomed.stop();
+    await client.create(podsRes, 'default', pod('stranded', [{ key: unreachable, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 0 }]));
+    await client.bind('default', 'stranded', 'doomed-0');
+    await waitFor(async () => deleting(client, 'stranded'), { message: 'stranded pod evicted' });
+    // Well past the orphan quarantine and several sweeps: still there.
+    await new Promise((r) => setTimeout(r, 1_000));
+    assert.equal(await deleting(client, 'stranded'), true, 'an unreachable node alone does not force the deletion');
+    const n = await client.get(nodesRes, undefined, 'doomed-0');
+    n.spec.taints = [...(n.spec.taints ?? []), { key: 'node.kubernetes.io/out-of-service', value: 'nodeshutdown', effect: 'NoExecute' }];
+    await client.update(nodesRes, n);
+    await waitFor(async () => !(await exists(client, 'stranded')), { message: 'pod on the out-of-service node force-deleted' });
   });
 
   it('evicts pods that do not tolerate a NoExecute taint put on a live node; its agent finishes the deletion', async () => {

@@ -12,8 +12,9 @@
  *   node is healthy again. Pods on a node that is not Ready are marked not Ready.
  * - Taint eviction (queue of pod keys): a pod on a node with NoExecute taints it does not
  *   tolerate is deleted at once; with tolerationSeconds, that long after the taint's timeAdded.
- * - Pod GC: a deleting pod on an unreachable node is force-deleted (its kubelet will never
- *   finish the deletion), and so is a pod bound to a node that no longer exists.
+ * - Pod GC: a pod bound to a node that no longer exists is force-deleted, and so is a deleting
+ *   pod on a node that is not Ready and has the out-of-service taint. An evicted pod on a node
+ *   that is merely unreachable stays Terminating until its kubelet is back, as in Kubernetes.
  */
 import { ApiError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
@@ -25,7 +26,7 @@ import { objectKey } from '../../client/interfaces.js';
 import { RateLimitedQueue } from '../../client/workqueue.js';
 import { runController, type ControllerHandle, type ReconcileResult } from '../../client/controller.js';
 import type { EventRecorder } from '../../client/events.js';
-import { conditionsForSilentNode, nodeCondition, reconcileTaints, taintUnreachable } from './node-health.js';
+import { conditionsForSilentNode, deletingPodsMayBeForced, nodeCondition, reconcileTaints } from './node-health.js';
 import { evictionDeadline, noExecuteTaints, type Taint, type Toleration } from './taint-eviction.js';
 
 const nodesRes = resourceTypeFor('', 'v1', 'nodes')!;
@@ -40,6 +41,11 @@ export interface NodeLifecycleControllerOptions {
   client: KubeClient;
   informers: InformerFactory;
   recorder: EventRecorder;
+  /**
+   * Records TaintManagerEviction events; Kubernetes' taint eviction controller signs them as
+   * "taint-eviction-controller", apart from the node controller's (default: `recorder`).
+   */
+  evictionRecorder?: EventRecorder;
   clock?: Clock;
   logger: Logger;
   /** How long a node may go unheard before it is marked Unknown (default 40 s, --node-monitor-grace-period). */
@@ -90,6 +96,7 @@ function ensureNodeNameIndex(informer: Informer): void {
 export class NodeLifecycleController {
   private readonly client: KubeClient;
   private readonly recorder: EventRecorder;
+  private readonly evictionRecorder: EventRecorder;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly graceMs: number;
@@ -121,6 +128,7 @@ export class NodeLifecycleController {
   constructor(opts: NodeLifecycleControllerOptions) {
     this.client = opts.client;
     this.recorder = opts.recorder;
+    this.evictionRecorder = opts.evictionRecorder ?? opts.recorder;
     this.clock = opts.clock ?? realClock;
     this.log = opts.logger.child({ controller: 'node-lifecycle' });
     this.graceMs = opts.nodeMonitorGracePeriodMs ?? 40_000;
@@ -179,8 +187,9 @@ export class NodeLifecycleController {
   private onNode(old: KubeObject | undefined, node: KubeObject | undefined): void {
     const name = (node ?? old)!.metadata.name!;
     this.nodeQueue.add(name);
-    // A change of NoExecute taints (or the node itself) changes what its pods must do.
-    const taints = (n?: KubeObject) => JSON.stringify(n ? noExecuteTaints(n) : null);
+    // A change of NoExecute taints, of whether deleting pods may be forced (or the node itself)
+    // changes what its pods must do.
+    const taints = (n?: KubeObject) => JSON.stringify(n ? [noExecuteTaints(n), deletingPodsMayBeForced(n)] : null);
     if (!old || !node || taints(old) !== taints(node)) {
       for (const pod of this.podInformer.lister.byIndex(podsByNodeIndex, name)) this.podQueue.add(objectKey(pod));
     }
@@ -305,15 +314,15 @@ export class NodeLifecycleController {
     const taints = noExecuteTaints(node);
     if (pod.metadata.deletionTimestamp) {
       this.scheduledEvictions.delete(key);
-      // The pod's kubelet would finish this deletion, but an unreachable node's kubelet never will.
-      if (taints.some((t) => t.key === taintUnreachable)) await this.forceDelete(pod, 'its node is unreachable');
+      // The pod's kubelet finishes this deletion; only a node declared out of service is not waited for.
+      if (deletingPodsMayBeForced(node)) await this.forceDelete(pod, 'its node is out of service');
       return;
     }
     const now = this.clock.now();
     const deadline = evictionDeadline((pod.spec?.tolerations ?? []) as Toleration[], taints, (t) => this.taintSince(nodeName, t, now));
     if (deadline === Number.POSITIVE_INFINITY) {
       if (this.scheduledEvictions.delete(key)) {
-        this.podEvent(pod, 'Normal', 'TaintManagerEviction', `Cancelling deletion of Pod ${key}`);
+        this.evictionEvent(pod, `Cancelling deletion of Pod ${key}`);
       }
       return;
     }
@@ -346,7 +355,7 @@ export class NodeLifecycleController {
   private async evict(pod: KubeObject, key: string): Promise<void> {
     const { namespace, name, uid } = pod.metadata;
     this.log.info('evicting pod from tainted node', { pod: key, node: pod.spec.nodeName });
-    this.podEvent(pod, 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${key}`);
+    this.evictionEvent(pod, `Marking for deletion Pod ${key}`);
     try {
       // Says why the pod goes, for whoever watches it (Kubernetes' DisruptionTarget condition).
       await this.client.patch(
@@ -411,5 +420,9 @@ export class NodeLifecycleController {
 
   private podEvent(pod: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
     this.recorder.event({ apiVersion: 'v1', kind: 'Pod', metadata: pod.metadata }, type, reason, message);
+  }
+
+  private evictionEvent(pod: KubeObject, message: string): void {
+    this.evictionRecorder.event({ apiVersion: 'v1', kind: 'Pod', metadata: pod.metadata }, 'Normal', 'TaintManagerEviction', message);
   }
 }

@@ -62,7 +62,7 @@ test('reconcileTaints: adds with timeAdded, swaps, removes only its own, keeps o
   assert.deepEqual(added, [
     other,
     { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute', timeAdded: '2024-01-01T00:10:00Z' },
-    { key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule' },
+    { key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule', timeAdded: '2024-01-01T00:10:00Z' },
   ]);
   // Already right: nothing to write, and timeAdded is not refreshed.
   assert.equal(reconcileTaints(node({ Ready: 'Unknown' }, added), now + 5000), undefined);

@@ -14,6 +14,19 @@ export const taintMemoryPressure = 'node.kubernetes.io/memory-pressure';
 export const taintDiskPressure = 'node.kubernetes.io/disk-pressure';
 export const taintPIDPressure = 'node.kubernetes.io/pid-pressure';
 export const taintNetworkUnavailable = 'node.kubernetes.io/network-unavailable';
+/** Put on by an administrator once a not-ready node is known to be down (non-graceful node shutdown). */
+export const taintOutOfService = 'node.kubernetes.io/out-of-service';
+
+/**
+ * Whether the pods still deleting on this node may be force-deleted: Kubernetes' pod GC does it
+ * only when the node is not Ready and carries the out-of-service taint. An unreachable node
+ * alone is not enough, since its pods may still be running there (a StatefulSet must not get
+ * a second pod of the same name); they stay Terminating until the kubelet is back.
+ */
+export function deletingPodsMayBeForced(node: KubeObject): boolean {
+  const outOfService = ((node.spec?.taints ?? []) as Taint[]).some((t) => t.key === taintOutOfService);
+  return outOfService && nodeCondition(node, 'Ready')?.status !== 'True';
+}
 
 export interface NodeCondition {
   type: string;
@@ -99,17 +112,17 @@ export function wantedTaints(node: KubeObject): Taint[] {
 
 /**
  * The node's full taint list with the controller-owned part brought in line with its
- * conditions: taints of other owners kept in place, a NoExecute taint that stays keeps its
- * timeAdded, a new one gets `now`. undefined when the list is already right.
+ * conditions: taints of other owners kept in place, a taint that stays keeps its timeAdded,
+ * a new one gets `now`. undefined when the list is already right.
  */
 export function reconcileTaints(node: KubeObject, now: number): Taint[] | undefined {
   const current = (node.spec?.taints ?? []) as Taint[];
   const want = wantedTaints(node);
   const has = (list: readonly Taint[], t: Taint) => list.some((x) => x.key === t.key && x.effect === t.effect);
   const kept = current.filter((t) => !isManaged(t) || has(want, t));
-  const added = want
-    .filter((t) => !has(current, t))
-    .map((t) => (t.effect === 'NoExecute' ? { ...t, timeAdded: rfc3339(now) } : t));
+  // Every taint added gets timeAdded, NoSchedule ones too, as Kubernetes' SwapNodeControllerTaint
+  // stamps them (kubectl get node -o yaml shows it on a cordoned node's unschedulable taint).
+  const added = want.filter((t) => !has(current, t)).map((t) => ({ ...t, timeAdded: rfc3339(now) }));
   if (added.length === 0 && kept.length === current.length) return undefined;
   return [...kept, ...added];
 }
