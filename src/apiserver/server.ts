@@ -331,24 +331,7 @@ export class APIServer {
 
   /** Decodes a create/update body: JSON or YAML, which must be an object. */
   private async readObject(req: IncomingMessage): Promise<KubeObject> {
-    const buf = await this.readBody(req);
-    const ct = (req.headers['content-type'] ?? 'application/json').split(';')[0].trim();
-    let value: unknown;
-    if (ct === 'application/json' || ct === '') {
-      value = parseJSONBody(buf);
-    } else if (ct === PROTOBUF_CONTENT_TYPE) {
-      value = decodeKubernetesProtobuf(buf).object;
-    } else if (ct === 'application/yaml') {
-      if (textExceedsDepth(buf)) throw tooDeep('the request body');
-      try {
-        value = parseYAML(buf.toString('utf8'));
-      } catch (err) {
-        throw badRequest(`error decoding YAML: ${(err as Error).message}`);
-      }
-      if (valueExceedsDepth(value)) throw tooDeep('the request body');
-    } else {
-      throw unsupportedMediaType(ct);
-    }
+    const value = decodeBody(req, await this.readBody(req));
     if (!isPlainObject(value)) throw badRequest('the request body must be a JSON object, got ' + describeType(value));
     if (value.metadata !== undefined && !isPlainObject(value.metadata)) {
       throw badRequest('metadata must be an object, got ' + describeType(value.metadata));
@@ -843,7 +826,8 @@ export class APIServer {
     const buf = await this.readBody(ctx.req);
     let body: Record<string, any> = {};
     if (buf.length) {
-      const v = parseJSONBody(buf);
+      // kubectl's typed clients (drain's fallback to deletes among them) send it as protobuf.
+      const v = decodeBody(ctx.req, buf);
       if (!isPlainObject(v)) throw badRequest(`DeleteOptions must be a JSON object, got ${describeType(v)}`);
       if (v.kind !== undefined && v.kind !== 'DeleteOptions') {
         throw badRequest(`the kind in the data (${String(v.kind)}) does not match the expected kind (DeleteOptions)`);
@@ -1147,6 +1131,23 @@ function describeType(v: unknown): string {
 }
 
 /** JSON.parse with a 400 that says where the body is broken (or that it nests absurdly deep). */
+/** A request body decoded by its Content-Type: JSON (the default), Kubernetes protobuf, or YAML. */
+function decodeBody(req: IncomingMessage, buf: Buffer): unknown {
+  const ct = (req.headers['content-type'] ?? 'application/json').split(';')[0].trim();
+  if (ct === 'application/json' || ct === '') return parseJSONBody(buf);
+  if (ct === PROTOBUF_CONTENT_TYPE) return decodeKubernetesProtobuf(buf).object;
+  if (ct !== 'application/yaml') throw unsupportedMediaType(ct);
+  if (textExceedsDepth(buf)) throw tooDeep('the request body');
+  let value: unknown;
+  try {
+    value = parseYAML(buf.toString('utf8'));
+  } catch (err) {
+    throw badRequest(`error decoding YAML: ${(err as Error).message}`);
+  }
+  if (valueExceedsDepth(value)) throw tooDeep('the request body');
+  return value;
+}
+
 export function parseJSONBody(buf: Buffer): unknown {
   const text = buf.toString('utf8');
   if (text.trim() === '') throw badRequest('the request body is empty; a JSON object is required');

@@ -242,6 +242,22 @@ spec:
     assert.match(describe, /Warning\s+FailedScheduling/);
   });
 
+  it('drains a node with kubectl: cordoned, its pods deleted and run elsewhere, then uncordoned', async () => {
+    await k.ok(['create', 'namespace', 'drain']);
+    await k.ok(['create', 'deployment', 'web', '-n', 'drain', '--image=nginx', '--replicas=3']);
+    const before = await runningReady('drain', 'app=web', 3);
+    const node = before[0]!.node!;
+    // Without an eviction API kubectl deletes the pods, through its typed (protobuf) client.
+    const out = await k.ok(['drain', node, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=30s']);
+    assert.match(out, new RegExp(`node/${node} cordoned`));
+    assert.match(out, new RegExp(`node/${node} drained`));
+    const after = await runningReady('drain', 'app=web', 3);
+    assert.ok(after.every((p) => p.node !== node), `pods on ${after.map((p) => p.node).join(',')}, none on ${node}`);
+    assert.match(await k.ok(['get', 'node', node, '--no-headers']), /SchedulingDisabled/);
+    await k.ok(['uncordon', node]);
+    await k.ok(['delete', 'namespace', 'drain', '--wait=false']);
+  });
+
   it('moves the pods of a node whose sim process stops to the remaining nodes', async () => {
     await k.ok(['create', 'namespace', 'failover']);
     await k.ok(['apply', '-f', file('fo.yaml', deployment('failover', 'svc', 'nginx', 3))]);
