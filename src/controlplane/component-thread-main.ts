@@ -38,7 +38,7 @@ async function start(): Promise<{ stop(): Promise<void> }> {
     case 'scheduler':
       return startScheduler({ credentials, logger, leaderElection: false });
     case 'sim':
-      return startSimNodes({ credentials, logger, nodes: spec.nodes, prefix: spec.prefix });
+      return startSimNodes({ credentials, logger, nodes: spec.nodes, prefix: spec.prefix, heartbeatIntervalMs: spec.heartbeatIntervalMs });
   }
 }
 

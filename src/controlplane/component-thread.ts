@@ -15,7 +15,7 @@ import type { Credentials } from './components.js';
 export type ComponentSpec =
   | { kind: 'controller-manager'; nodeMonitorGracePeriodMs?: number; nodeMonitorPeriodMs?: number }
   | { kind: 'scheduler' }
-  | { kind: 'sim'; nodes: number; prefix: string };
+  | { kind: 'sim'; nodes: number; prefix: string; heartbeatIntervalMs?: number };
 
 export interface ThreadData {
   spec: ComponentSpec;

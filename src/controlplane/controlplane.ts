@@ -128,7 +128,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       const specs: ComponentSpec[] = [];
       if (opts.controllers) specs.push({ kind: 'controller-manager', nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs, nodeMonitorPeriodMs: opts.nodeMonitorPeriodMs });
       if (opts.scheduler) specs.push({ kind: 'scheduler' });
-      if (opts.simNodes) specs.push({ kind: 'sim', nodes: opts.simNodes, prefix: 'sim-node' });
+      if (opts.simNodes) specs.push({ kind: 'sim', nodes: opts.simNodes, prefix: 'sim-node', heartbeatIntervalMs: simHeartbeatMs(opts.nodeMonitorGracePeriodMs) });
       const started = await Promise.allSettled(specs.map((spec) => startComponentThread(spec, credentials, log)));
       // Simulated nodes stop first (they stop heartbeating), then the controllers and scheduler.
       started.forEach((s, i) => {
@@ -153,7 +153,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         closers.unshift(named('scheduler', () => sched.stop()));
       }
       if (opts.simNodes) {
-        const sim = await startSimNodes({ credentials, logger: log, clock, nodes: opts.simNodes, prefix: 'sim-node' });
+        const sim = await startSimNodes({ credentials, logger: log, clock, nodes: opts.simNodes, prefix: 'sim-node', heartbeatIntervalMs: simHeartbeatMs(opts.nodeMonitorGracePeriodMs) });
         closers.unshift(named('sim-nodes', () => sim.stop()));
       }
     }
@@ -201,4 +201,15 @@ async function ensureSystemNamespaces(server: APIServer): Promise<void> {
       if (!(err instanceof ApiError && err.code === 409)) throw err;
     }
   }
+}
+
+/**
+ * How often the server's own simulated nodes renew their Leases: as a kubelet, a quarter of the
+ * time the node lifecycle controller waits for them (10 s of the default 40 s), so a short
+ * --node-monitor-grace-period does not make healthy nodes flap Unknown. Undefined: the sim's
+ * own default.
+ */
+export function simHeartbeatMs(nodeMonitorGracePeriodMs: number | undefined): number | undefined {
+  if (nodeMonitorGracePeriodMs === undefined) return undefined;
+  return Math.min(10_000, Math.max(100, Math.floor(nodeMonitorGracePeriodMs / 4)));
 }

@@ -6,6 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kubectlFor, peapodBin, removeDir, startServer } from '../util/cluster.js';
+import { waitFor } from '../util/wait.js';
 
 describe('peapod server flags', () => {
   it('refuses a --max-requests-inflight that is not a positive integer, saying so', () => {
@@ -19,6 +20,22 @@ describe('peapod server flags', () => {
       }
     } finally {
       removeDir(dir);
+    }
+  });
+
+  it('a short --node-monitor-grace-period makes its own simulated nodes heartbeat faster, so they stay Ready', async () => {
+    const server = await startServer({ extraArgs: ['--sim-nodes', '1', '--node-monitor-grace-period', '2s'] });
+    const k = kubectlFor(server.kubeconfig);
+    try {
+      const renewTime = async () => (await k.ok(['get', 'lease', 'sim-node-0', '-n', 'kube-node-lease', '-o', 'jsonpath={.spec.renewTime}'])).trim();
+      // A quarter of the grace period: renewed twice within a few seconds (the default is every 10 s).
+      const seen = new Set<string>();
+      await waitFor(async () => seen.add(await renewTime()).size >= 3, { timeoutMs: 4_000, intervalMs: 100, message: 'the node Lease renewed twice' });
+      assert.match(await k.ok(['get', 'node', 'sim-node-0', '--no-headers']), /\sReady\s/);
+    } finally {
+      await server.stop();
+      k.cleanup();
+      removeDir(server.dataDir);
     }
   });
 
