@@ -98,10 +98,11 @@ export function apiResourceList(types: readonly ResourceType[], group: string, v
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources };
 }
 
-const subresourceSpecs: Record<string, { kind: string; verbs: string[] }> = {
+const subresourceSpecs: Record<string, { kind: string; verbs: string[]; group?: string; version?: string }> = {
   binding: { kind: 'Binding', verbs: ['create'] },
   log: { kind: 'Pod', verbs: ['get'] },
   exec: { kind: 'PodExecOptions', verbs: ['create', 'get'] },
-  eviction: { kind: 'Eviction', verbs: ['create'] },
+  // Group and version say which Eviction to send; kubectl drain looks for exactly this entry.
+  eviction: { kind: 'Eviction', verbs: ['create'], group: 'policy', version: 'v1' },
   finalize: { kind: 'Namespace', verbs: ['update'] },
 };

@@ -609,3 +609,25 @@ test('a watch from a resourceVersion the store has not reached stays open and ge
   await ended;
   assert.deepEqual(lines.map((l) => `${l.type} ${l.object.metadata.name}`), ['ADDED c']);
 });
+
+test('pods/eviction deletes the pod with the Eviction\'s options and answers 201 Success; kubectl drain finds it in discovery', async (t) => {
+  const { req } = await apiServer(t);
+  const PODS = '/api/v1/namespaces/default/pods';
+  const pod = (name: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'c', image: 'i' }] } });
+  assert.equal((await req('POST', PODS, pod('p'))).status, 201);
+  const evict = (name: string, body: Record<string, unknown> = {}) =>
+    req('POST', `${PODS}/${name}/eviction`, { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace: 'default' }, ...body });
+  const ok = await evict('p', { deleteOptions: { gracePeriodSeconds: 0 } });
+  assert.equal(ok.status, 201);
+  assert.deepEqual(ok.body, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+  assert.equal((await req('GET', `${PODS}/p`)).status, 404, 'an unbound pod with grace 0 is gone at once');
+  assertStatus(await evict('nope'), 404, 'NotFound');
+  assertStatus(await req('POST', `${PODS}/x/eviction`, { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'y' } }), 400, 'BadRequest');
+  assertStatus(await req('POST', `${PODS}/x/eviction`, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'x' } }), 400, 'BadRequest');
+  assertStatus(await req('GET', `${PODS}/x/eviction`), 405, 'MethodNotAllowed');
+  const v1 = (await req('GET', '/api/v1')).body as { resources: { name: string; group?: string; version?: string; kind: string; verbs: string[] }[] };
+  assert.deepEqual(
+    v1.resources.find((r) => r.name === 'pods/eviction'),
+    { name: 'pods/eviction', singularName: '', namespaced: true, kind: 'Eviction', verbs: ['create'], group: 'policy', version: 'v1' },
+  );
+});

@@ -488,6 +488,10 @@ export class APIServer {
         if (rt.plural !== 'pods') throw notFoundPath();
         if (method !== 'POST') throw methodNotAllowed('the server does not allow this method on the requested resource');
         return this.bind(ctx, rt, ns!, name);
+      case 'eviction':
+        if (rt.plural !== 'pods') throw notFoundPath();
+        if (method !== 'POST') throw methodNotAllowed('the server does not allow this method on the requested resource');
+        return this.evict(ctx, rt, ns!, name);
       case 'log':
       case 'exec':
       case 'attach':
@@ -822,12 +826,15 @@ export class APIServer {
    * validation refuses is a 422.
    */
   private async deleteOptions(ctx: RequestCtx): Promise<DeleteOptions> {
-    const q = ctx.query;
     const buf = await this.readBody(ctx.req);
+    // kubectl's typed clients (drain's fallback to deletes among them) send it as protobuf.
+    return this.parseDeleteOptions(ctx.query, buf.length ? decodeBody(ctx.req, buf) : undefined);
+  }
+
+  /** DeleteOptions from a decoded body (undefined: none) and the query, checked as described above. */
+  private parseDeleteOptions(q: URLSearchParams, v: unknown): DeleteOptions {
     let body: Record<string, any> = {};
-    if (buf.length) {
-      // kubectl's typed clients (drain's fallback to deletes among them) send it as protobuf.
-      const v = decodeBody(ctx.req, buf);
+    if (v !== undefined) {
       if (!isPlainObject(v)) throw badRequest(`DeleteOptions must be a JSON object, got ${describeType(v)}`);
       if (v.kind !== undefined && v.kind !== 'DeleteOptions') {
         throw badRequest(`the kind in the data (${String(v.kind)}) does not match the expected kind (DeleteOptions)`);
@@ -872,6 +879,28 @@ export class APIServer {
     const opts = await this.deleteOptions(ctx);
     const obj = await this.registry.delete(rt, ns, name, opts);
     this.send(ctx.res, 200, obj);
+  }
+
+  /**
+   * pods/eviction (policy/v1 Eviction), what `kubectl drain` uses: the pod is deleted with the
+   * Eviction's deleteOptions. No PodDisruptionBudgets are served, so no eviction is refused for
+   * one (Kubernetes would answer 429 while a budget forbids it). Answers 201 with a Success Status.
+   */
+  private async evict(ctx: RequestCtx, rt: ResourceType, ns: string, name: string): Promise<void> {
+    const eviction = await this.readObject(ctx.req);
+    if (eviction.apiVersion !== undefined && eviction.apiVersion !== 'policy/v1' && eviction.apiVersion !== 'policy/v1beta1') {
+      throw badRequest(`the API version in the data (${String(eviction.apiVersion)}) does not match the expected API version (policy/v1)`);
+    }
+    if (eviction.kind !== undefined && eviction.kind !== 'Eviction') {
+      throw badRequest(`the kind in the data (${String(eviction.kind)}) does not match the expected kind (Eviction)`);
+    }
+    if (eviction.metadata?.name !== name) throw badRequest(`name in URL does not match name in Eviction object`);
+    if (eviction.metadata.namespace !== undefined && eviction.metadata.namespace !== ns) {
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    const opts = this.parseDeleteOptions(new URLSearchParams(), eviction.deleteOptions ?? undefined);
+    await this.registry.delete(rt, ns, name, opts);
+    this.send(ctx.res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
   }
 
   private async deleteCollection(ctx: RequestCtx, rt: ResourceType, ns: string | undefined): Promise<void> {

@@ -247,9 +247,11 @@ spec:
     await k.ok(['create', 'deployment', 'web', '-n', 'drain', '--image=nginx', '--replicas=3']);
     const before = await runningReady('drain', 'app=web', 3);
     const node = before[0]!.node!;
-    // Without an eviction API kubectl deletes the pods, through its typed (protobuf) client.
+    // kubectl finds pods/eviction in discovery and evicts through its typed (protobuf) client.
     const out = await k.ok(['drain', node, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=30s']);
     assert.match(out, new RegExp(`node/${node} cordoned`));
+    assert.match(out, /evicting pod drain\/web-/);
+    assert.match(out, /pod\/web-\S+ evicted/);
     assert.match(out, new RegExp(`node/${node} drained`));
     const after = await runningReady('drain', 'app=web', 3);
     assert.ok(after.every((p) => p.node !== node), `pods on ${after.map((p) => p.node).join(',')}, none on ${node}`);

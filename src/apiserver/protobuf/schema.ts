@@ -19,6 +19,7 @@ export const roots: readonly RootKind[] = [
   { apiVersion: 'apps/v1', kind: 'ReplicaSet', message: 'apps.v1.ReplicaSet' },
   { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', message: 'coordination.v1.Lease' },
   { apiVersion: 'autoscaling/v1', kind: 'Scale', message: 'autoscaling.v1.Scale' },
+  { apiVersion: 'policy/v1', kind: 'Eviction', message: 'policy.v1.Eviction' },
   { apiVersion: '*', kind: 'DeleteOptions', message: 'meta.v1.DeleteOptions' },
   { apiVersion: '*', kind: 'Status', message: 'meta.v1.Status' },
 ];
@@ -150,6 +151,10 @@ export const messages: Readonly<Record<string, MessageSchema | null>> = {
     { n: 1, json: 'secretName', type: 'string' },
     { n: 2, json: 'shareName', type: 'string' },
     { n: 3, json: 'readOnly', type: 'bool', omitEmpty: true },
+  ],
+  'policy.v1.Eviction': [
+    { n: 1, json: 'metadata', type: 'meta.v1.ObjectMeta' },
+    { n: 2, json: 'deleteOptions', type: 'meta.v1.DeleteOptions' },
   ],
   'core.v1.Binding': [
     { n: 1, json: 'metadata', type: 'meta.v1.ObjectMeta' },
