@@ -37,7 +37,7 @@ import { runHealthCheck, runHealthChecks, type HealthCheck } from '../util/healt
 import { FairQueue } from './fair-queue.js';
 import type { TokenAuthenticator } from './auth.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, supportsDeleteCollection } from './discovery.js';
-import { negotiate, toYAML } from './negotiate.js';
+import { negotiate, toYAML, type Negotiated } from './negotiate.js';
 import { ObjectRegistry, rawJSONOf, type DeleteOptions } from './registry.js';
 import { parsePath, splitRequestURL, type ResourcePath } from './request.js';
 import { partialObjectMetadata, toTable, type IncludeObject } from './table.js';
@@ -130,6 +130,8 @@ interface RequestCtx {
   req: IncomingMessage;
   res: ServerResponse;
   query: URLSearchParams;
+  /** The response format the Accept header asks for; set (or refused, 406) before a resource is served. */
+  accept?: Negotiated;
 }
 
 
@@ -441,7 +443,7 @@ export class APIServer {
     if (!rt.namespaced && p.namespace !== undefined) throw notFoundPath();
     const ns = rt.namespaced ? p.namespace : undefined;
     const method = ctx.req.method ?? 'GET';
-    negotiate(ctx.req.headers.accept); // a 406 before anything is done
+    ctx.accept = negotiate(ctx.req.headers.accept); // a 406 before anything is done
     if (p.name === undefined) {
       // A namespaced kind's all-namespaces path only lists and watches, as in Kubernetes:
       // DELETE there would empty every namespace at once.
@@ -510,7 +512,7 @@ export class APIServer {
     const rv = ctx.query.get('resourceVersion');
     if (rv && rv !== '0') await this.registry.awaitRevision(parseResourceVersion(rv));
     const obj = await this.registry.get(rt, ns, name);
-    const { shape, yaml } = negotiate(ctx.req.headers.accept);
+    const { shape, yaml } = ctx.accept!;
     if (shape === 'table') {
       return this.sendNegotiated(ctx.res, toTable(rt, [obj], { now: this.clock.now(), include: includeObject(ctx.query), resourceVersion: obj.metadata.resourceVersion }), yaml);
     }
@@ -524,7 +526,7 @@ export class APIServer {
     const limit = parseNonNegativeInt(q.get('limit'), 'limit');
     const cont = q.get('continue') || undefined;
     const at = listRevision(q.get('resourceVersion') ?? '', q.get('resourceVersionMatch') ?? '', cont, limit);
-    const { shape, yaml } = negotiate(ctx.req.headers.accept);
+    const { shape, yaml } = ctx.accept!;
     if (shape === 'object' && !yaml) return this.streamList(ctx, rt, ns, filter, limit, cont, at);
     const result = await this.registry.list(rt, ns, { filter, limit, continue: cont, revision: at?.revision, minRevision: at?.minRevision });
     const metadata: Record<string, unknown> = { resourceVersion: result.resourceVersion };
@@ -612,7 +614,7 @@ export class APIServer {
       throw invalidOptions('ListOptions', [forbiddenField('resourceVersionMatch', 'resourceVersionMatch is forbidden for watch')]);
     }
     const bookmarks = isTrue(q.get('allowWatchBookmarks'));
-    const { shape, yaml } = negotiate(ctx.req.headers.accept);
+    const { shape, yaml } = ctx.accept!;
     // YAML has no stream framing: kube-apiserver refuses a watch that negotiates it.
     if (yaml) throw notAcceptable();
     const include = includeObject(q);
@@ -888,12 +890,7 @@ export class APIServer {
    */
   private async evict(ctx: RequestCtx, rt: ResourceType, ns: string, name: string): Promise<void> {
     const eviction = await this.readObject(ctx.req);
-    if (eviction.apiVersion !== undefined && eviction.apiVersion !== 'policy/v1' && eviction.apiVersion !== 'policy/v1beta1') {
-      throw badRequest(`the API version in the data (${String(eviction.apiVersion)}) does not match the expected API version (policy/v1)`);
-    }
-    if (eviction.kind !== undefined && eviction.kind !== 'Eviction') {
-      throw badRequest(`the kind in the data (${String(eviction.kind)}) does not match the expected kind (Eviction)`);
-    }
+    checkTypeMeta(eviction, ['policy/v1', 'policy/v1beta1'], 'Eviction');
     if (eviction.metadata?.name !== name) throw badRequest(`name in URL does not match name in Eviction object`);
     if (eviction.metadata.namespace !== undefined && eviction.metadata.namespace !== ns) {
       throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
@@ -971,12 +968,7 @@ export class APIServer {
    */
   private checkScale(ctx: RequestCtx, desired: unknown, name: string, ns: string, mode: FieldValidationMode): number {
     if (!isPlainObject(desired)) throw badRequest(`the Scale must be an object, got ${describeType(desired)}`);
-    if (desired.apiVersion !== undefined && desired.apiVersion !== 'autoscaling/v1') {
-      throw badRequest(`the API version in the data (${String(desired.apiVersion)}) does not match the expected API version (autoscaling/v1)`);
-    }
-    if (desired.kind !== undefined && desired.kind !== 'Scale') {
-      throw badRequest(`the kind in the data (${String(desired.kind)}) does not match the expected kind (Scale)`);
-    }
+    checkTypeMeta(desired, ['autoscaling/v1'], 'Scale');
     this.checkFields(ctx, 'autoscaling/v1', 'Scale', desired as KubeObject, mode);
     const meta = isPlainObject(desired.metadata) ? desired.metadata : {};
     if (!meta.name) throw badRequest(`the name of the object (${name} based on URL) was undeterminable: name must be provided`);
@@ -996,12 +988,7 @@ export class APIServer {
   private async bind(ctx: RequestCtx, rt: ResourceType, ns: string, name: string): Promise<void> {
     const opts = this.writeOptions(ctx, 'CreateOptions');
     const binding = await this.readObject(ctx.req);
-    if (binding.apiVersion !== undefined && binding.apiVersion !== 'v1') {
-      throw badRequest(`the API version in the data (${String(binding.apiVersion)}) does not match the expected API version (v1)`);
-    }
-    if (binding.kind !== undefined && binding.kind !== 'Binding') {
-      throw badRequest(`the kind in the data (${String(binding.kind)}) does not match the expected kind (Binding)`);
-    }
+    checkTypeMeta(binding, ['v1'], 'Binding');
     this.checkFields(ctx, 'v1', 'Binding', binding, opts.fieldValidation);
     const target = binding.target;
     if (!isPlainObject(target) || typeof target.name !== 'string' || !target.name) {
@@ -1160,6 +1147,19 @@ function describeType(v: unknown): string {
 }
 
 /** JSON.parse with a 400 that says where the body is broken (or that it nests absurdly deep). */
+/**
+ * A subresource body's apiVersion and kind, when given, must be the ones the subresource takes
+ * (the first of `apiVersions` is the one named in the error), as kube's decoder checks them.
+ */
+function checkTypeMeta(obj: Record<string, unknown>, apiVersions: readonly string[], kind: string): void {
+  if (obj.apiVersion !== undefined && !apiVersions.includes(obj.apiVersion as string)) {
+    throw badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${apiVersions[0]})`);
+  }
+  if (obj.kind !== undefined && obj.kind !== kind) {
+    throw badRequest(`the kind in the data (${String(obj.kind)}) does not match the expected kind (${kind})`);
+  }
+}
+
 /** A request body decoded by its Content-Type: JSON (the default), Kubernetes protobuf, or YAML. */
 function decodeBody(req: IncomingMessage, buf: Buffer): unknown {
   const ct = (req.headers['content-type'] ?? 'application/json').split(';')[0].trim();
