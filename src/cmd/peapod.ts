@@ -41,9 +41,11 @@ Commands:
              --no-scheduler            do not run the scheduler in this process
              --node-monitor-grace-period D            (default 40s)
              --node-monitor-period D                  (default 5s)
+             --terminated-pod-gc-threshold N          finished pods kept before the oldest go (default 12500; 0 keeps all)
              --default-unreachable-toleration-seconds N (default 300)
              --default-not-ready-toleration-seconds N   (default 300)
-  controller-manager --kubeconfig FILE [--leader-elect=false] [--node-monitor-grace-period D] [--health-port N]
+  controller-manager --kubeconfig FILE [--leader-elect=false] [--node-monitor-grace-period D] [--node-monitor-period D]
+                     [--terminated-pod-gc-threshold N] [--health-port N]
            Run the controllers (replicas, deployments, node lifecycle, garbage collection,
            namespaces); with leader election through the kube-system/kube-controller-manager Lease.
            Health endpoints on http://127.0.0.1:N (default 10257).
@@ -159,6 +161,7 @@ async function runServer(argv: string[], defaults: Record<string, string> = {}):
     scheduler: { type: 'boolean' },
     'node-monitor-grace-period': { type: 'string' },
     'node-monitor-period': { type: 'string' },
+    'terminated-pod-gc-threshold': { type: 'string' },
     'default-unreachable-toleration-seconds': { type: 'string' },
     'default-not-ready-toleration-seconds': { type: 'string' },
     'log-level': { type: 'string' },
@@ -193,6 +196,7 @@ async function runServer(argv: string[], defaults: Record<string, string> = {}):
     simNodes: intFlag('sim-nodes', str('sim-nodes')),
     nodeMonitorGracePeriodMs: durationFlag('node-monitor-grace-period', str('node-monitor-grace-period')),
     nodeMonitorPeriodMs: durationFlag('node-monitor-period', str('node-monitor-period')),
+    terminatedPodGCThreshold: intFlag('terminated-pod-gc-threshold', str('terminated-pod-gc-threshold')),
     defaultUnreachableTolerationSeconds: intFlag('default-unreachable-toleration-seconds', str('default-unreachable-toleration-seconds')),
     defaultNotReadyTolerationSeconds: intFlag('default-not-ready-toleration-seconds', str('default-not-ready-toleration-seconds')),
     logger,
@@ -233,16 +237,22 @@ const electionFlags = {
 } as const;
 
 async function runControllerManager(argv: string[]): Promise<void> {
-  const values = parse(argv, { ...electionFlags, 'node-monitor-grace-period': { type: 'string' }, 'node-monitor-period': { type: 'string' } });
+  const values = parse(argv, {
+    ...electionFlags,
+    'node-monitor-grace-period': { type: 'string' },
+    'node-monitor-period': { type: 'string' },
+    'terminated-pod-gc-threshold': { type: 'string' },
+  });
   const healthPort = healthPortFlag(values['health-port'] as string | undefined, 10257);
   const logger = loggerFor(values['log-level'] as string | undefined);
   const credentials = credentialsFrom(values.kubeconfig as string | undefined);
   const leaderElection = leaderElectionFrom(values);
   const nodeMonitorGracePeriodMs = durationFlag('node-monitor-grace-period', values['node-monitor-grace-period'] as string | undefined);
   const nodeMonitorPeriodMs = durationFlag('node-monitor-period', values['node-monitor-period'] as string | undefined);
+  const terminatedPodGCThreshold = intFlag('terminated-pod-gc-threshold', values['terminated-pod-gc-threshold'] as string | undefined);
   let running: Running | undefined;
   const health = await serveHealth(healthPort, electedHealthChecks(() => running, leaderElection !== false), logger);
-  running = startControllerManager({ credentials, logger, leaderElection, nodeMonitorGracePeriodMs, nodeMonitorPeriodMs });
+  running = startControllerManager({ credentials, logger, leaderElection, nodeMonitorGracePeriodMs, nodeMonitorPeriodMs, terminatedPodGCThreshold });
   process.stdout.write(`peapod controller-manager running, health checks at ${health.url}\n`);
   exitOnSignal(logger, stopBoth(running, health));
 }

@@ -27,14 +27,10 @@ const logger = createLogger(
 
 async function start(): Promise<{ stop(): Promise<void> }> {
   switch (spec.kind) {
-    case 'controller-manager':
-      return startControllerManager({
-        credentials,
-        logger,
-        leaderElection: false,
-        nodeMonitorGracePeriodMs: spec.nodeMonitorGracePeriodMs,
-        nodeMonitorPeriodMs: spec.nodeMonitorPeriodMs,
-      });
+    case 'controller-manager': {
+      const { kind: _kind, ...settings } = spec;
+      return startControllerManager({ credentials, logger, leaderElection: false, ...settings });
+    }
     case 'scheduler':
       return startScheduler({ credentials, logger, leaderElection: false });
     case 'sim':

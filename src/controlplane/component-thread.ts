@@ -9,11 +9,11 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger, LogLevel } from '../util/logger.js';
-import type { Credentials } from './components.js';
+import type { ControllerSettings, Credentials } from './components.js';
 
 /** What one thread runs; plain data, since it crosses to the worker by structured clone. */
 export type ComponentSpec =
-  | { kind: 'controller-manager'; nodeMonitorGracePeriodMs?: number; nodeMonitorPeriodMs?: number }
+  | ({ kind: 'controller-manager' } & ControllerSettings)
   | { kind: 'scheduler' }
   | { kind: 'sim'; nodes: number; prefix: string; heartbeatIntervalMs?: number };
 

@@ -56,14 +56,20 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-export interface ControllerManagerOptions {
+/** The controller manager's tuning flags, passed along unchanged wherever it runs. */
+export interface ControllerSettings {
+  nodeMonitorGracePeriodMs?: number;
+  nodeMonitorPeriodMs?: number;
+  /** --terminated-pod-gc-threshold: finished pods kept before the oldest are deleted (0: all kept). */
+  terminatedPodGCThreshold?: number;
+}
+
+export interface ControllerManagerOptions extends ControllerSettings {
   credentials: Credentials;
   logger: Logger;
   clock?: Clock;
   /** false: run at once without a Lease (the in-process default of `peapod server`). */
   leaderElection?: LeaderElectionOptions | false;
-  nodeMonitorGracePeriodMs?: number;
-  nodeMonitorPeriodMs?: number;
 }
 
 export interface SchedulerComponentOptions {
@@ -273,6 +279,7 @@ export function startControllerManager(opts: ControllerManagerOptions): Running 
         evictionRecorder: common.recorderFor('taint-eviction-controller'),
         nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs,
         nodeMonitorPeriodMs: opts.nodeMonitorPeriodMs,
+        terminatedPodGCThreshold: opts.terminatedPodGCThreshold,
       }),
       new GarbageCollector({ ...common, recorder: common.recorderFor('garbage-collector-controller') }),
       new NamespaceController({ ...common, recorder: common.recorderFor('namespace-controller') }),

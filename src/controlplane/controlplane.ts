@@ -17,7 +17,7 @@ import { writeKubeconfig } from '../apiserver/kubeconfig.js';
 import { APIServer } from '../apiserver/server.js';
 import { NamespaceLifecycle } from '../apiserver/namespace-lifecycle.js';
 import { defaultTolerationSeconds } from '../apiserver/admission/default-tolerations.js';
-import { startControllerManager, startScheduler, startSimNodes } from './components.js';
+import { startControllerManager, startScheduler, startSimNodes, type ControllerSettings } from './components.js';
 import { startComponentThread, type ComponentSpec } from './component-thread.js';
 import { EventExpiry } from '../apiserver/event-expiry.js';
 import { clusterIPAllocator, parseCIDR } from '../apiserver/admission/cluster-ip.js';
@@ -46,6 +46,7 @@ export interface ControlPlaneOptions {
   simNodes?: number;
   nodeMonitorGracePeriodMs?: number;
   nodeMonitorPeriodMs?: number;
+  terminatedPodGCThreshold?: number;
   /** tolerationSeconds added to pods for the not-ready and unreachable taints (default 300). */
   defaultNotReadyTolerationSeconds?: number;
   defaultUnreachableTolerationSeconds?: number;
@@ -122,11 +123,16 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     closers.unshift(named('compactor', () => compactor.close()));
     // The in-process components skip TLS: they reach the server through its unix socket.
     const credentials = { server: url, caCert: pki.caCert, token: adminToken, socketPath };
+    const controllerSettings: ControllerSettings = {
+      nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs,
+      nodeMonitorPeriodMs: opts.nodeMonitorPeriodMs,
+      terminatedPodGCThreshold: opts.terminatedPodGCThreshold,
+    };
     if (opts.componentThreads ?? !opts.clock) {
       // Each on a thread of its own (see component-thread.ts); a real clock only, as a
       // test's fake clock cannot cross to another thread.
       const specs: ComponentSpec[] = [];
-      if (opts.controllers) specs.push({ kind: 'controller-manager', nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs, nodeMonitorPeriodMs: opts.nodeMonitorPeriodMs });
+      if (opts.controllers) specs.push({ kind: 'controller-manager', ...controllerSettings });
       if (opts.scheduler) specs.push({ kind: 'scheduler' });
       if (opts.simNodes) specs.push({ kind: 'sim', nodes: opts.simNodes, prefix: 'sim-node', heartbeatIntervalMs: simHeartbeatMs(opts.nodeMonitorGracePeriodMs) });
       const started = await Promise.allSettled(specs.map((spec) => startComponentThread(spec, credentials, log)));
@@ -143,8 +149,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
           logger: log,
           clock,
           leaderElection: false,
-          nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs,
-          nodeMonitorPeriodMs: opts.nodeMonitorPeriodMs,
+          ...controllerSettings,
         });
         closers.unshift(named('controller-manager', () => cm.stop()));
       }

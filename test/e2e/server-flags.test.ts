@@ -39,6 +39,31 @@ describe('peapod server flags', () => {
     }
   });
 
+  it('--terminated-pod-gc-threshold: finished pods beyond it are deleted, oldest first; a bad value is refused', { timeout: 90_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'peapod-flags-'));
+    try {
+      const r = spawnSync(process.execPath, [peapodBin, 'server', '--data-dir', dir, '--port', '0', '--terminated-pod-gc-threshold=-1'], { encoding: 'utf8', timeout: 20_000 });
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, /--terminated-pod-gc-threshold must be an integer >= 0/);
+    } finally {
+      removeDir(dir);
+    }
+    const server = await startServer({ extraArgs: ['--sim-nodes', '1', '--terminated-pod-gc-threshold', '1'] });
+    const k = kubectlFor(server.kubeconfig);
+    try {
+      for (const name of ['first', 'second']) {
+        await k.ok(['run', name, '--image=busybox', '--restart=Never', '--annotations=sim.peapod.io/exit-after=0']);
+        await waitFor(async () => (await k.ok(['get', 'pod', name, '-o', 'jsonpath={.status.phase}'])) === 'Succeeded', { timeoutMs: 20_000, message: `${name} Succeeded` });
+      }
+      // The pod GC counts every 20 s, as Kubernetes' does.
+      await waitFor(async () => (await k.ok(['get', 'pods', '-o', 'name'])).trim() === 'pod/second', { timeoutMs: 60_000, intervalMs: 500, message: 'only the newest finished pod left' });
+    } finally {
+      await server.stop();
+      k.cleanup();
+      removeDir(server.dataDir);
+    }
+  });
+
   it('serves with a single request seat', async () => {
     const server = await startServer({ extraArgs: ['--max-requests-inflight', '1', '--no-controllers', '--no-scheduler'] });
     const k = kubectlFor(server.kubeconfig);

@@ -13,6 +13,8 @@ import { EventRecorder } from '../../client/events.js';
 import { silentLogger } from '../../util/logger.js';
 import { waitFor } from '../../../test/util/wait.js';
 import { SimNodePool } from '../../sim/pool.js';
+import { exitAfterAnnotation } from '../../sim/stages.js';
+import type { WatchEvent } from '../../client/interfaces.js';
 import { NodeLifecycleController } from './controller.js';
 
 const nodesRes = resourceTypeFor('', 'v1', 'nodes')!;
@@ -51,6 +53,23 @@ async function deleting(client: RestClient, name: string): Promise<boolean> {
   }
 }
 
+/** Watches one pod by name from now on, and resolves with its DELETED object, or undefined on close. */
+async function lastState(client: RestClient, name: string): Promise<{ deleted: Promise<KubeObject>; stop: () => void }> {
+  const rv = (await client.list(podsRes, 'default')).metadata.resourceVersion;
+  let stop = () => {};
+  const deleted = new Promise<KubeObject>((resolve, reject) => {
+    const w = client.watch(
+      podsRes,
+      'default',
+      { resourceVersion: rv, fieldSelector: `metadata.name=${name}` },
+      (ev: WatchEvent<KubeObject>) => ev.type === 'DELETED' && resolve(ev.object),
+      (err) => reject(err ?? new Error('watch closed')),
+    );
+    stop = () => w.close();
+  });
+  return { deleted, stop };
+}
+
 const condition = (obj: KubeObject, type: string) => (obj.status?.conditions ?? []).find((c: any) => c.type === type);
 
 describe('NodeLifecycleController with simulated nodes', { concurrency: false }, () => {
@@ -84,6 +103,8 @@ describe('NodeLifecycleController with simulated nodes', { concurrency: false },
       nodeMonitorGracePeriodMs: graceMs,
       nodeMonitorPeriodMs: 100,
       orphanPodQuarantineMs: 200,
+      terminatedPodGCThreshold: 2,
+      gcCheckPeriodMs: 100,
     });
     await controller.start();
   });
@@ -196,8 +217,13 @@ describe('NodeLifecycleController with simulated nodes', { concurrency: false },
     assert.equal(await deleting(client, 'stranded'), true, 'an unreachable node alone does not force the deletion');
     const n = await client.get(nodesRes, undefined, 'doomed-0');
     n.spec.taints = [...(n.spec.taints ?? []), { key: 'node.kubernetes.io/out-of-service', value: 'nodeshutdown', effect: 'NoExecute' }];
+    const watch = await lastState(client, 'stranded');
     await client.update(nodesRes, n);
     await waitFor(async () => !(await exists(client, 'stranded')), { message: 'pod on the out-of-service node force-deleted' });
+    // No kubelet will say how it ended: pod GC marks it Failed first, as Kubernetes' does.
+    const last = await watch.deleted;
+    watch.stop();
+    assert.equal(last.status.phase, 'Failed');
   });
 
   it('evicts pods that do not tolerate a NoExecute taint put on a live node; its agent finishes the deletion', async () => {
@@ -220,7 +246,33 @@ describe('NodeLifecycleController with simulated nodes', { concurrency: false },
   it('force-deletes a pod bound to a node that does not exist', async () => {
     const p = pod('orphan');
     p.spec.nodeName = 'no-such-node';
+    const watch = await lastState(client, 'orphan');
     await client.create(podsRes, 'default', p);
     await waitFor(async () => !(await exists(client, 'orphan')), { message: 'orphaned pod collected' });
+    const last = await watch.deleted;
+    watch.stop();
+    assert.equal(last.status.phase, 'Failed');
+    const target = condition(last, 'DisruptionTarget');
+    assert.equal(target?.status, 'True');
+    assert.equal(target?.reason, 'DeletionByPodGC');
+    assert.equal(target?.message, 'PodGC: node no longer exists');
+  });
+
+  it('deletes the oldest finished pods beyond the terminated-pod threshold', async () => {
+    const names = ['done-a', 'done-b', 'done-c', 'done-d'];
+    for (const name of names) {
+      const p = pod(name);
+      p.metadata.annotations = { [exitAfterAnnotation]: '0' };
+      p.spec.restartPolicy = 'Never';
+      await client.create(podsRes, 'default', p);
+      await client.bind('default', name, 'live-0');
+    }
+    // Threshold 2: the two oldest of the four go once all have finished, the two newest stay.
+    await waitFor(async () => !(await exists(client, 'done-a')) && !(await exists(client, 'done-b')), { message: 'oldest finished pods collected' });
+    for (const name of ['done-c', 'done-d']) {
+      const p = await client.get(podsRes, 'default', name);
+      assert.equal(p.status.phase, 'Succeeded');
+      assert.equal(p.metadata.deletionTimestamp, undefined);
+    }
   });
 });

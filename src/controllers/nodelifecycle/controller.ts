@@ -15,6 +15,10 @@
  * - Pod GC: a pod bound to a node that no longer exists is force-deleted, and so is a deleting
  *   pod on a node that is not Ready and has the out-of-service taint. An evicted pod on a node
  *   that is merely unreachable stays Terminating until its kubelet is back, as in Kubernetes.
+ *   A pod that has not finished is first marked Failed (an orphan also gets the DisruptionTarget
+ *   condition, reason DeletionByPodGC), since no kubelet is left to say how it ended. Every
+ *   gcCheckPeriod, once more pods have finished (Succeeded or Failed) than the terminated-pod
+ *   threshold, the oldest of them are deleted, evicted ones first.
  */
 import { ApiError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
@@ -60,6 +64,13 @@ export interface NodeLifecycleControllerOptions {
   nodeWorkers?: number;
   /** Pods checked for eviction concurrently (default 8). */
   evictionWorkers?: number;
+  /**
+   * Finished pods (Succeeded or Failed) kept before the oldest are deleted (default 12,500, as
+   * --terminated-pod-gc-threshold; 0 keeps them all).
+   */
+  terminatedPodGCThreshold?: number;
+  /** How often finished pods are counted against the threshold (default 20 s, as Kubernetes' pod GC). */
+  gcCheckPeriodMs?: number;
 }
 
 /** What this controller has heard from one node, in its own clock. */
@@ -103,6 +114,9 @@ export class NodeLifecycleController {
   private readonly periodMs: number;
   private readonly startupGraceMs: number;
   private readonly quarantineMs: number;
+  private readonly terminatedThreshold: number;
+  private readonly gcCheckPeriodMs: number;
+  private cancelGC?: () => void;
   private readonly nodeWorkers: number;
   private readonly evictionWorkers: number;
   private readonly informers: InformerFactory;
@@ -135,6 +149,8 @@ export class NodeLifecycleController {
     this.periodMs = opts.nodeMonitorPeriodMs ?? 5_000;
     this.startupGraceMs = opts.nodeStartupGracePeriodMs ?? 60_000;
     this.quarantineMs = opts.orphanPodQuarantineMs ?? 40_000;
+    this.terminatedThreshold = opts.terminatedPodGCThreshold ?? 12_500;
+    this.gcCheckPeriodMs = opts.gcCheckPeriodMs ?? 20_000;
     this.nodeWorkers = opts.nodeWorkers ?? 4;
     this.evictionWorkers = opts.evictionWorkers ?? 8;
     this.informers = opts.informers;
@@ -172,11 +188,13 @@ export class NodeLifecycleController {
       runController({ name: 'taint-eviction', queue: this.podQueue, workers: this.evictionWorkers, reconcile: (k) => this.syncPod(k), logger: this.log }),
     ];
     this.sweep();
+    this.scheduleTerminatedGC();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.cancelSweep?.();
+    this.cancelGC?.();
     this.nodeQueue.shutDown();
     this.podQueue.shutDown();
     await Promise.all(this.runners.map((r) => r.stop()));
@@ -315,7 +333,7 @@ export class NodeLifecycleController {
     if (pod.metadata.deletionTimestamp) {
       this.scheduledEvictions.delete(key);
       // The pod's kubelet finishes this deletion; only a node declared out of service is not waited for.
-      if (deletingPodsMayBeForced(node)) await this.forceDelete(pod, 'its node is out of service');
+      if (deletingPodsMayBeForced(node)) await this.markFailedAndForceDelete(pod, 'its node is out of service');
       return;
     }
     const now = this.clock.now();
@@ -385,13 +403,54 @@ export class NodeLifecycleController {
     }
   }
 
-  private async forceDelete(pod: KubeObject, why: string): Promise<void> {
+  /**
+   * Deletes a pod with no grace period. One that has not finished is first marked Failed, with
+   * `condition` if given: its kubelet is gone or out of service and will never say how it ended.
+   */
+  private async markFailedAndForceDelete(pod: KubeObject, why: string, condition?: Record<string, string>): Promise<void> {
     const { namespace, name, uid } = pod.metadata;
     this.log.info('force-deleting pod', { pod: objectKey(pod), node: pod.spec?.nodeName, why });
     try {
+      if (!terminalPhases.has(pod.status?.phase)) {
+        const status: Record<string, unknown> = { phase: 'Failed' };
+        if (condition) status.conditions = [{ ...condition, status: 'True', lastTransitionTime: rfc3339(this.clock.now()) }];
+        // The uid makes the patch a precondition: a new pod of the same name is left alone.
+        await this.client.patch(podsRes, namespace, name!, 'strategic', { metadata: { uid }, status }, { subresource: 'status' });
+      }
       await this.client.delete(podsRes, namespace, name!, { gracePeriodSeconds: 0, preconditions: { uid } });
     } catch (err) {
       if (!isCode(err, 404, 409)) throw err;
+    }
+  }
+
+  /** Counts finished pods against the threshold every gcCheckPeriod. */
+  private scheduleTerminatedGC(): void {
+    if (this.stopped || this.terminatedThreshold <= 0) return;
+    this.cancelGC = this.clock.setTimeout(() => {
+      this.gcTerminated()
+        .catch((err: Error) => this.log.error('terminated pod GC failed', { error: err.message }))
+        .finally(() => this.scheduleTerminatedGC());
+    }, this.gcCheckPeriodMs);
+  }
+
+  /** Deletes the oldest finished pods beyond the threshold, evicted ones first. */
+  private async gcTerminated(): Promise<void> {
+    const finished = this.podInformer.lister.list().filter((p) => terminalPhases.has(p.status?.phase) && !p.metadata.deletionTimestamp);
+    const excess = finished.length - this.terminatedThreshold;
+    if (excess <= 0) return;
+    const evicted = (p: KubeObject) => (p.status?.phase === 'Failed' && p.status?.reason === 'Evicted' ? 0 : 1);
+    finished.sort(
+      (a, b) =>
+        evicted(a) - evicted(b) ||
+        Date.parse(a.metadata.creationTimestamp ?? '') - Date.parse(b.metadata.creationTimestamp ?? '') ||
+        (a.metadata.name! < b.metadata.name! ? -1 : a.metadata.name! > b.metadata.name! ? 1 : 0),
+    );
+    this.log.info('garbage collecting finished pods', { pods: excess, threshold: this.terminatedThreshold });
+    const victims = finished.slice(0, excess);
+    // A few at a time: thousands of deletes at once would crowd out every other client.
+    for (let i = 0; i < victims.length; i += 16) {
+      if (this.stopped) return;
+      await Promise.all(victims.slice(i, i + 16).map((p) => this.markFailedAndForceDelete(p, 'more finished pods than the threshold')));
     }
   }
 
@@ -409,7 +468,11 @@ export class NodeLifecycleController {
     } catch (err) {
       if (!isCode(err, 404)) throw err;
     }
-    await this.forceDelete(pod, `its node ${nodeName} does not exist`);
+    await this.markFailedAndForceDelete(pod, `its node ${nodeName} does not exist`, {
+      type: 'DisruptionTarget',
+      reason: 'DeletionByPodGC',
+      message: 'PodGC: node no longer exists',
+    });
   }
 
   // --- Events ---------------------------------------------------------------------------------
