@@ -625,6 +625,30 @@ test('pods/eviction deletes the pod with the Eviction\'s options and answers 201
   assertStatus(await req('POST', `${PODS}/x/eviction`, { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'y' } }), 400, 'BadRequest');
   assertStatus(await req('POST', `${PODS}/x/eviction`, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'x' } }), 400, 'BadRequest');
   assertStatus(await req('GET', `${PODS}/x/eviction`), 405, 'MethodNotAllowed');
+  // A bound pod goes gracefully, marked with why: the DisruptionTarget condition.
+  const bind = async (name: string) => {
+    assert.equal((await req('POST', PODS, pod(name))).status, 201);
+    const b = await req('POST', `${PODS}/${name}/binding`, { apiVersion: 'v1', kind: 'Binding', metadata: { name }, target: { kind: 'Node', name: 'n1' } });
+    assert.equal(b.status, 201);
+    return (await req('GET', `${PODS}/${name}`)).body as { metadata: { uid: string; resourceVersion: string } };
+  };
+  type Pod = { metadata: { deletionTimestamp?: string }; status: { conditions?: { type: string; status: string; reason?: string; message?: string }[] } };
+  const target = (p: Pod) => p.status.conditions?.find((c) => c.type === 'DisruptionTarget');
+  const bound = await bind('bound');
+  assertStatus(await evict('bound', { deleteOptions: { preconditions: { uid: 'someone-else' } } }), 409, 'Conflict');
+  assert.equal(target((await req('GET', `${PODS}/bound`)).body as Pod), undefined, 'a refused eviction leaves no mark');
+  assert.equal((await evict('bound', { deleteOptions: { preconditions: { uid: bound.metadata.uid, resourceVersion: bound.metadata.resourceVersion } } })).status, 201);
+  const evicted = (await req('GET', `${PODS}/bound`)).body as Pod;
+  assert.ok(evicted.metadata.deletionTimestamp, 'Terminating');
+  assert.deepEqual(
+    { ...target(evicted), lastTransitionTime: undefined },
+    { type: 'DisruptionTarget', status: 'True', reason: 'EvictionByEvictionAPI', message: 'Eviction API: evicting', lastTransitionTime: undefined },
+  );
+  await bind('dry');
+  assert.equal((await req('POST', `${PODS}/dry/eviction?dryRun=All`, { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'dry' }, deleteOptions: { dryRun: ['All'] } })).status, 201);
+  const dry = (await req('GET', `${PODS}/dry`)).body as Pod;
+  assert.equal(target(dry), undefined, 'a dry run changes nothing');
+  assert.equal(dry.metadata.deletionTimestamp, undefined);
   const v1 = (await req('GET', '/api/v1')).body as { resources: { name: string; group?: string; version?: string; kind: string; verbs: string[] }[] };
   assert.deepEqual(
     v1.resources.find((r) => r.name === 'pods/eviction'),

@@ -896,8 +896,36 @@ export class APIServer {
       throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
     }
     const opts = this.parseDeleteOptions(new URLSearchParams(), eviction.deleteOptions ?? undefined);
+    if (!opts.dryRun) await this.markEvicted(ctx, rt, ns, name, opts);
     await this.registry.delete(rt, ns, name, opts);
     this.send(ctx.res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+  }
+
+  /**
+   * Says why an evicted pod goes, as Kubernetes does before it deletes one: the DisruptionTarget
+   * condition, reason EvictionByEvictionAPI. A pod the Eviction's preconditions do not match is
+   * left alone (the delete then refuses it); a matched resourceVersion precondition moves on to
+   * the version this write makes.
+   */
+  private async markEvicted(ctx: RequestCtx, rt: ResourceType, ns: string, name: string, opts: DeleteOptions): Promise<void> {
+    const pre = opts.preconditions;
+    let matched = true;
+    const marked = await this.registry.update(
+      rt,
+      ns,
+      name,
+      (pod) => {
+        matched = (!pre?.uid || pre.uid === pod.metadata.uid) && (!pre?.resourceVersion || pre.resourceVersion === pod.metadata.resourceVersion);
+        const conditions: { type: string; status: string; reason?: string }[] = pod.status?.conditions ?? [];
+        const current = conditions.find((c) => c.type === 'DisruptionTarget');
+        if (!matched || (current?.status === 'True' && current.reason === 'EvictionByEvictionAPI')) return pod;
+        const condition = { type: 'DisruptionTarget', status: 'True', lastTransitionTime: rfc3339(this.clock.now()), reason: 'EvictionByEvictionAPI', message: 'Eviction API: evicting' };
+        pod.status = { ...pod.status, conditions: [...conditions.filter((c) => c !== current), condition] };
+        return pod;
+      },
+      { subresource: 'status', fieldManager: managerFromUserAgent(ctx.req.headers['user-agent']) },
+    );
+    if (matched && pre?.resourceVersion) pre.resourceVersion = marked.metadata.resourceVersion;
   }
 
   private async deleteCollection(ctx: RequestCtx, rt: ResourceType, ns: string | undefined): Promise<void> {
