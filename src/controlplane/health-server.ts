@@ -98,8 +98,8 @@ async function serve(checks: HealthChecks, req: IncomingMessage, res: ServerResp
     answer = await runHealthChecks(endpoint, list, new URLSearchParams(query).has('verbose'));
   }
   const { ok, body } = answer;
-  // Not ready is "come back later"; a failing liveness or health check is the process's own fault.
-  reply(res, ok ? 200 : endpoint === 'readyz' ? 503 : 500, body);
+  // Any failing check is a 500, on /readyz as well, as Kubernetes' health handlers answer.
+  reply(res, ok ? 200 : 500, body);
 }
 
 function isEndpoint(s: string | undefined): s is HealthEndpoint {

@@ -153,9 +153,9 @@ describe('component health endpoints', { concurrency: false }, () => {
     const cm = await start(['controller-manager', '--kubeconfig', kubeconfig, '--leader-elect=false']);
     const url = healthURL(cm);
     assert.deepEqual(await get(`${url}/livez`), { code: 200, body: 'ok' });
-    assert.deepEqual(await get(`${url}/readyz`), { code: 503, body: '[+]ping ok\n[-]informer-sync failed: informers not synced yet\n' });
+    assert.deepEqual(await get(`${url}/readyz`), { code: 500, body: '[+]ping ok\n[-]informer-sync failed: informers not synced yet\n' });
     assert.deepEqual(await get(`${url}/readyz?verbose`), {
-      code: 503,
+      code: 500,
       body: '[+]ping ok\n[-]informer-sync failed: informers not synced yet\nreadyz check failed\n',
     });
     // Without leader election there is no leaderElection check.
