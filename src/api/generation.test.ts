@@ -14,7 +14,7 @@ test('which kinds track generation', () => {
     ['apps', 'deployments', true],
     ['apps', 'replicasets', true],
     ['', 'replicationcontrollers', true],
-    ['', 'pods', true],
+    ['', 'pods', false],
     ['', 'configmaps', false],
     ['', 'secrets', false],
     ['', 'services', false],

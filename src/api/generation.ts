@@ -3,7 +3,8 @@
  * strategies set generation 1 on create and bump it when the desired state changes, only for
  * kinds that separate spec from status and have controllers that report observedGeneration.
  * ConfigMaps, Secrets, Services, Namespaces, Nodes, Endpoints, Events and Leases carry no
- * generation at all.
+ * generation at all, and neither do Pods in the version this server reports (v1.32; pods
+ * gained one in 1.33).
  */
 import type { KubeObject } from './object.js';
 import type { ResourceType } from './resource.js';
@@ -11,8 +12,6 @@ import { deepEqual } from './kinds/common.js';
 
 /** What a change must touch to bump generation, per "group/plural". */
 const generationInputs: Record<string, (obj: KubeObject) => unknown> = {
-  // Pods track generation since Kubernetes 1.33 (PodObservedGenerationTracking).
-  '/pods': (o) => o.spec,
   '/replicationcontrollers': (o) => o.spec,
   'apps/replicasets': (o) => o.spec,
   // Deployments also count annotation changes: rollback and change-cause live there.
