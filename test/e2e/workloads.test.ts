@@ -301,8 +301,12 @@ describe('a second scheduler and controller manager wait for the first', { concu
   it('takes over through the Leases when the first copies stop', async () => {
     const lease = ['--leader-elect-lease-duration', '4s', '--leader-elect-renew-deadline', '3s', '--leader-elect-retry-period', '500ms'];
     const start = (cmd: string, id: string) => startPeapod([cmd, '--kubeconfig', server.kubeconfig, '--id', id, ...lease], { ready: /running/ });
+    // Every copy is stopped by `after`, also when the test fails before it stops them itself:
+    // a copy left running would keep this test file from ever finishing.
     const cm1 = await start('controller-manager', 'cm-1');
+    procs.push(cm1);
     const sch1 = await start('scheduler', 'sched-1');
+    procs.push(sch1);
     const holder = async (name: string) => {
       try {
         return (await k.ok(['get', 'lease', name, '-n', 'kube-system', '-o', 'jsonpath={.spec.holderIdentity}'])).trim();
