@@ -85,3 +85,31 @@ function copyJSON(v: unknown): unknown {
   }
   return out;
 }
+
+/**
+ * Deletes obj's listed fields that are null, an empty map or an empty list, in place: what
+ * decoding into a Go struct whose maps and slices are tagged omitempty, and encoding it again,
+ * leaves of them. Only for fields that are maps or slices in Go: an empty struct (`emptyDir: {}`)
+ * means something and stays.
+ */
+export function omitEmptyFields(obj: Record<string, unknown>, fields: readonly string[]): void {
+  for (const field of fields) {
+    const v = obj[field];
+    if (v === null || (Array.isArray(v) && v.length === 0) || (isPlainObject(v) && Object.keys(v).length === 0)) delete obj[field];
+  }
+}
+
+/**
+ * ObjectMeta's maps and lists. managedFields is omitempty too, but an empty list sent there
+ * asks for the tracking to be reset, so the field manager reads it first.
+ */
+const omitEmptyMetadataFields = ['labels', 'annotations', 'ownerReferences', 'finalizers'] as const;
+
+/**
+ * Drops the empty metadata maps and lists, as every write through Go's ObjectMeta does:
+ * `annotations: {}` (which kubectl diff and apply send for an object without annotations) or the
+ * last label removed leave no `labels: {}` behind.
+ */
+export function omitEmptyMetadata(meta: ObjectMeta): void {
+  omitEmptyFields(meta, omitEmptyMetadataFields);
+}

@@ -95,7 +95,15 @@ export function apiResourceList(types: readonly ResourceType[], group: string, v
       if (spec) resources.push({ name: `${rt.plural}/${sub}`, singularName: '', namespaced: rt.namespaced, ...spec });
     }
   }
+  // kube-apiserver lists them sorted by path ("pods" < "pods/log" < "replicationcontrollers" <
+  // "services"), and kubectl keeps that order: it is the order `kubectl get all` prints kinds in.
+  resources.sort((a, b) => compareStrings(String(a.name), String(b.name)));
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources };
+}
+
+/** Byte order, as Go's sort.Strings (localeCompare would put "pods/log" and "podsx" differently). */
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 const subresourceSpecs: Record<string, { kind: string; verbs: string[]; group?: string; version?: string }> = {

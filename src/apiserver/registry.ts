@@ -9,7 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { ResourceType } from '../api/resource.js';
 import { apiVersionOf } from '../api/resource.js';
 import type { KubeObject } from '../api/object.js';
-import { clone, isPlainObject } from '../api/object.js';
+import { clone, isPlainObject, omitEmptyMetadata } from '../api/object.js';
 import { jsonEqual } from './patch/json-patch.js';
 import {
   ApiError,
@@ -296,6 +296,7 @@ export class ObjectRegistry {
     }
     const generated = !m.name && typeof m.generateName === 'string' && m.generateName !== '';
     this.prepareForCreate(rt, obj);
+    omitEmptyMetadata(m);
     rt.defaults(obj);
     if (rt.plural === 'pods') obj.status = { phase: 'Pending', qosClass: podQOSClass(obj) };
     if (generated) m.name = (m.generateName as string) + randomSuffix();
@@ -469,6 +470,7 @@ export class ObjectRegistry {
       }
     }
     if (opts.subresource === undefined) rt.prepareForUpdate?.(next, old);
+    omitEmptyMetadata(next.metadata);
     rt.defaults(next);
     // Status writes never move the generation: it counts changes of the desired state.
     const gen = opts.subresource === 'status' ? old.metadata.generation : nextGeneration(rt, next, old);

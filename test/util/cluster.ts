@@ -95,10 +95,18 @@ export interface KubectlResult {
   stderr: string;
 }
 
+export interface KubectlRunOptions {
+  input?: string;
+  bin?: string;
+  timeoutMs?: number;
+  /** Extra environment for this run (KUBE_EDITOR for kubectl edit). */
+  env?: Record<string, string>;
+}
+
 export interface Kubectl {
-  (args: string[], opts?: { input?: string; bin?: string; timeoutMs?: number }): Promise<KubectlResult>;
+  (args: string[], opts?: KubectlRunOptions): Promise<KubectlResult>;
   /** Like calling it, but throws with stderr when kubectl fails. */
-  ok(args: string[], opts?: { input?: string; bin?: string; timeoutMs?: number }): Promise<string>;
+  ok(args: string[], opts?: KubectlRunOptions): Promise<string>;
   /** Starts a long-running kubectl (get -w); returns the process and its growing stdout. */
   spawn(args: string[], opts?: { bin?: string }): { proc: ChildProcess; output(): string; stop(): Promise<void> };
   cacheDir: string;
@@ -109,10 +117,10 @@ export interface Kubectl {
 export function kubectlFor(kubeconfig: string): Kubectl {
   const cacheDir = mkdtempSync(join(tmpdir(), 'peapod-kubectl-cache-'));
   const base = (bin: string, args: string[]) => ({ bin, argv: ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, ...args] });
-  const run = (args: string[], opts: { input?: string; bin?: string; timeoutMs?: number } = {}): Promise<KubectlResult> => {
+  const run = (args: string[], opts: KubectlRunOptions = {}): Promise<KubectlResult> => {
     const { bin, argv } = base(opts.bin ?? kubectlDefault, args);
     return new Promise((resolvePromise, reject) => {
-      const p = spawn(bin, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: kubeconfig, HOME: cacheDir } });
+      const p = spawn(bin, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...opts.env, KUBECONFIG: kubeconfig, HOME: cacheDir } });
       let stdout = '';
       let stderr = '';
       p.stdout.on('data', (d) => (stdout += d));

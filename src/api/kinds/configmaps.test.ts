@@ -25,6 +25,20 @@ test('configmap validation', () => {
   ]);
 });
 
+test('configmap defaults drop empty data and binaryData, as Go omitempty maps', () => {
+  const cases: [string, Record<string, unknown>, Record<string, unknown>][] = [
+    ['empty maps', { data: {}, binaryData: {} }, {}],
+    ['null', { data: null }, {}],
+    ['kept when set', { data: { a: '1' }, binaryData: {} }, { data: { a: '1' } }],
+  ];
+  for (const [name, extra, want] of cases) {
+    const obj = cm(extra);
+    configmaps.defaults(obj);
+    const { metadata: _m, ...rest } = obj;
+    assert.deepEqual(rest, want, name);
+  }
+});
+
 test('configmap table', () => {
   assert.deepEqual(configmaps.cells(cm({ data: { a: '1', b: '2' }, binaryData: { c: 'AA==' } }), Date.parse('2024-01-01T00:00:01Z')), [3, '1s']);
   assert.deepEqual(configmaps.shortNames, ['cm']);

@@ -1,6 +1,7 @@
 /** core/v1 configmaps. */
 import type { FieldError } from '../errors.js';
 import type { KubeObject } from '../object.js';
+import { omitEmptyFields } from '../object.js';
 import type { ResourceType } from '../resource.js';
 import { invalidValue } from '../validation.js';
 import { ageCell, ageColumn, column, sub } from './common.js';
@@ -36,7 +37,8 @@ export const configmaps: ResourceType = {
   shortNames: ['cm'],
   categories: [],
   hasStatus: false,
-  defaults: () => {},
+  // Both are Go maps tagged omitempty: `data: {}` is not kept.
+  defaults: (cm) => omitEmptyFields(cm, ['data', 'binaryData']),
   validate: validateConfigMap,
   columns: [column('Data', 'string', 'Data contains the configuration data.'), ageColumn],
   cells: (cm, now) => [Object.keys(sub(cm, 'data')).length + Object.keys(sub(cm, 'binaryData')).length, ageCell(cm, now)],

@@ -14,6 +14,14 @@ test('secret defaults fold stringData into data', () => {
   assert.equal(s.stringData, undefined);
 });
 
+test('secret defaults leave no empty data or stringData', () => {
+  for (const extra of [{ data: {} }, { data: {}, stringData: {} }, { stringData: null }]) {
+    const s = secret(extra);
+    secrets.defaults(s);
+    assert.deepEqual({ ...s, metadata: undefined }, { metadata: undefined, type: 'Opaque' }, JSON.stringify(extra));
+  }
+});
+
 test('secret validation', () => {
   const cases: [string, Record<string, unknown>, string[]][] = [
     ['valid', { type: 'Opaque', data: { a: 'aGVsbG8=' } }, []],

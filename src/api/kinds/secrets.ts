@@ -1,13 +1,13 @@
 /** core/v1 secrets. */
 import type { FieldError } from '../errors.js';
 import type { KubeObject } from '../object.js';
-import { isPlainObject } from '../object.js';
+import { isPlainObject, omitEmptyFields } from '../object.js';
 import type { ResourceType } from '../resource.js';
 import { immutable, invalidValue, required } from '../validation.js';
 import { ageCell, ageColumn, column, str, sub } from './common.js';
 import { base64Error, sizeError, validateImmutableData, validateKeys } from './configdata.js';
 
-/** Type Opaque by default; write-only stringData is folded into data (base64), as the API server does. */
+/** Type Opaque by default; write-only stringData is folded into data (base64), as the API server does; no empty data. */
 function defaultSecret(secret: KubeObject): void {
   secret.type ??= 'Opaque';
   if (isPlainObject(secret.stringData)) {
@@ -18,6 +18,8 @@ function defaultSecret(secret: KubeObject): void {
     secret.data = data;
     delete secret.stringData;
   }
+  // Both are Go maps tagged omitempty.
+  omitEmptyFields(secret, ['data', 'stringData']);
 }
 
 /** Keys each built-in secret type must carry. */
