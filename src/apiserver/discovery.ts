@@ -114,3 +114,68 @@ const subresourceSpecs: Record<string, { kind: string; verbs: string[]; group?: 
   eviction: { kind: 'Eviction', verbs: ['create'], group: 'policy', version: 'v1' },
   finalize: { kind: 'Namespace', verbs: ['update'] },
 };
+
+/** The aggregated discovery versions served (apidiscovery.k8s.io), newest first. */
+export type AggregatedDiscoveryVersion = 'v2' | 'v2beta1';
+
+interface GroupVersionKind {
+  group: string;
+  version: string;
+  kind: string;
+}
+
+/**
+ * Aggregated discovery (apidiscovery.k8s.io APIGroupDiscoveryList): every group-version with its
+ * resources in one document, what kubectl and client-go 1.30+ ask /api and /apis for first.
+ * `legacy` says which half: /api (the core group, named "") or /apis (every named group).
+ * Built from the same resource lists as the per-version documents, so the two never disagree:
+ * subresources ("pods/status") go under their resource, and responseKind carries the group and
+ * version a resource list entry names (empty: the group-version's own), as kube-apiserver does.
+ */
+export function apiGroupDiscoveryList(types: readonly ResourceType[], legacy: boolean, version: AggregatedDiscoveryVersion) {
+  const groups = new Map<string, string[]>();
+  for (const gv of groupVersions(types)) {
+    if ((gv.group === '') !== legacy) continue;
+    const versions = groups.get(gv.group) ?? [];
+    if (!versions.includes(gv.version)) versions.push(gv.version);
+    groups.set(gv.group, versions);
+  }
+  const items = [...groups].map(([group, versions]) => ({
+    metadata: group ? { name: group, creationTimestamp: null } : { creationTimestamp: null },
+    versions: versions.map((v) => ({ version: v, resources: discoveredResources(types, group, v), freshness: 'Current' })),
+  }));
+  return { kind: 'APIGroupDiscoveryList', apiVersion: `apidiscovery.k8s.io/${version}`, metadata: {}, items };
+}
+
+function discoveredResources(types: readonly ResourceType[], group: string, version: string) {
+  const list = apiResourceList(types, group, version)?.resources ?? [];
+  const kindOf = (r: Record<string, unknown>): GroupVersionKind => ({
+    group: (r.group as string | undefined) ?? '',
+    version: (r.version as string | undefined) ?? '',
+    kind: r.kind as string,
+  });
+  const out: Record<string, unknown>[] = [];
+  const byName = new Map<string, { subresources: Record<string, unknown>[] }>();
+  for (const r of list) {
+    const name = r.name as string;
+    const slash = name.indexOf('/');
+    if (slash >= 0) {
+      byName.get(name.slice(0, slash))?.subresources.push({ subresource: name.slice(slash + 1), responseKind: kindOf(r), verbs: r.verbs });
+      continue;
+    }
+    const entry: Record<string, unknown> & { subresources: Record<string, unknown>[] } = {
+      resource: name,
+      responseKind: kindOf(r),
+      scope: r.namespaced ? 'Namespaced' : 'Cluster',
+      singularResource: r.singularName,
+      verbs: r.verbs,
+      subresources: [],
+    };
+    if (r.shortNames) entry.shortNames = r.shortNames;
+    if (r.categories) entry.categories = r.categories;
+    byName.set(name, entry);
+    out.push(entry);
+  }
+  for (const entry of out) if (!(entry.subresources as unknown[]).length) delete entry.subresources;
+  return out;
+}

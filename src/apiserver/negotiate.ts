@@ -4,6 +4,7 @@
  */
 import { stringify } from 'yaml';
 import { notAcceptable } from '../api/errors.js';
+import type { AggregatedDiscoveryVersion } from './discovery.js';
 
 export type ResponseShape = 'object' | 'table' | 'partial';
 
@@ -50,4 +51,31 @@ export function toYAML(body: unknown, rawJSON: string | undefined): string {
   // YAML 1.1 quoting, as Go's yaml (and so kube-apiserver) writes: "2026-01-01T00:00:00Z", "yes", "y" stay strings
   // for readers that resolve them the 1.1 way.
   return stringify(plain, { version: '1.1', sortMapEntries: true, indentSeq: false, aliasDuplicateObjects: false, lineWidth: 0 });
+}
+
+/**
+ * Which answer /api and /apis give an Accept header: aggregated discovery (an
+ * apidiscovery.k8s.io APIGroupDiscoveryList, v2 or v2beta1) when it is offered before plain
+ * JSON, as client-go offers it; undefined for the plain APIVersions / APIGroupList (also when
+ * nothing in the header is understood: discovery has always answered JSON to anyone).
+ * Protobuf alternatives are passed over: peapod writes discovery as JSON only.
+ */
+export function negotiateDiscovery(accept: string | undefined): AggregatedDiscoveryVersion | undefined {
+  for (const part of (accept ?? '').split(',')) {
+    const [rawType, ...params] = part.trim().split(';').map((s) => s.trim());
+    const type = rawType.toLowerCase();
+    if (type !== 'application/json' && type !== '*/*' && type !== 'application/*') continue;
+    const p = new Map(params.map((kv) => kv.split('=') as [string, string]));
+    if (!p.has('as')) return undefined;
+    if (type === 'application/json' && p.get('g') === 'apidiscovery.k8s.io' && p.get('as') === 'APIGroupDiscoveryList') {
+      const v = p.get('v');
+      if (v === 'v2' || v === 'v2beta1') return v;
+    }
+  }
+  return undefined;
+}
+
+/** The Content-Type of an aggregated discovery answer, which is how client-go tells it from a plain one. */
+export function aggregatedDiscoveryContentType(version: AggregatedDiscoveryVersion): string {
+  return `application/json;g=apidiscovery.k8s.io;v=${version};as=APIGroupDiscoveryList`;
 }

@@ -63,6 +63,13 @@ export interface DeleteOptions {
   dryRun?: boolean;
 }
 
+/** What a delete did: the object as deleted, or as marked for deletion. */
+export interface DeleteResult {
+  object: KubeObject;
+  /** Gone from storage (or would be, under dryRun); false when it waits on finalizers or a pod's grace period. */
+  deleted: boolean;
+}
+
 export interface ListOptions {
   filter?: ObjectFilter;
   /** Return the items' stored JSON in `raw` and leave `items` empty (no parse when there is no filter). */
@@ -499,9 +506,9 @@ export class ObjectRegistry {
   /**
    * Deletes an object, or marks it for deletion when finalizers (including those the
    * propagation policy adds) or a pod's grace period must run first.
-   * Returns the deleted object, or the object as marked.
+   * Returns the deleted object, or the object as marked, and which of the two happened.
    */
-  async delete(rt: ResourceType, ns: string | undefined, name: string, opts: DeleteOptions = {}): Promise<KubeObject> {
+  async delete(rt: ResourceType, ns: string | undefined, name: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
     const key = this.key(rt, ns, name);
     for (let attempt = 0; ; attempt++) {
       const cur = await this.getKV(rt, ns, name);
@@ -544,9 +551,9 @@ export class ObjectRegistry {
       }
       const pendingFinalizers = finalizers.size > 0 || (rt.plural === 'namespaces' && (next.spec?.finalizers ?? []).length > 0);
       if (!graceful && !pendingFinalizers) {
-        if (opts.dryRun) return old;
+        if (opts.dryRun) return { object: old, deleted: true };
         try {
-          return this.decode(await this.store.delete(key, cur.modRevision));
+          return { object: this.decode(await this.store.delete(key, cur.modRevision)), deleted: true };
         } catch (err) {
           if (err instanceof ConflictError && attempt < 20) continue;
           if (err instanceof NotFoundError) throw notFound(rt.plural, name, rt.group || undefined);
@@ -558,10 +565,10 @@ export class ObjectRegistry {
       if (!m.deletionTimestamp) m.deletionTimestamp = this.now();
       if (m.deletionGracePeriodSeconds === undefined) m.deletionGracePeriodSeconds = 0;
       if (rt.plural === 'namespaces') next.status = { ...(next.status ?? {}), phase: 'Terminating' };
-      if (sameContent(next, old)) return old;
-      if (opts.dryRun) return next;
+      if (sameContent(next, old)) return { object: old, deleted: false };
+      if (opts.dryRun) return { object: next, deleted: false };
       try {
-        return this.decode(await this.store.update(key, this.encode(next), cur.modRevision));
+        return { object: this.decode(await this.store.update(key, this.encode(next), cur.modRevision)), deleted: false };
       } catch (err) {
         if (err instanceof ConflictError && attempt < 20) continue;
         throw err;

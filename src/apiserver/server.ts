@@ -36,8 +36,8 @@ import type { Logger } from '../util/logger.js';
 import { runHealthCheck, runHealthChecks, type HealthCheck } from '../util/health.js';
 import { FairQueue } from './fair-queue.js';
 import type { TokenAuthenticator } from './auth.js';
-import { apiGroup, apiGroupList, apiResourceList, apiVersions, supportsDeleteCollection } from './discovery.js';
-import { negotiate, toYAML, type Negotiated } from './negotiate.js';
+import { apiGroup, apiGroupDiscoveryList, apiGroupList, apiResourceList, apiVersions, supportsDeleteCollection } from './discovery.js';
+import { aggregatedDiscoveryContentType, negotiate, negotiateDiscovery, toYAML, type Negotiated } from './negotiate.js';
 import { ObjectRegistry, rawJSONOf, type DeleteOptions } from './registry.js';
 import { parsePath, splitRequestURL, type ResourcePath } from './request.js';
 import { partialObjectMetadata, toTable, type IncludeObject } from './table.js';
@@ -95,6 +95,11 @@ export interface APIServerOptions {
 const defaultMaxRequestsInFlight = 32;
 
 const propagationPolicies: readonly string[] = ['Foreground', 'Background', 'Orphan'];
+
+/** The kinds whose delete answers with the deleted object rather than a Status (ReturnDeletedObject in Kubernetes' storage). */
+function returnsDeletedObject(rt: ResourceType): boolean {
+  return rt.group === '' && (rt.plural === 'pods' || rt.plural === 'services' || rt.plural === 'namespaces');
+}
 
 const maxTimerMs = 2 ** 31 - 1;
 
@@ -258,7 +263,7 @@ export class APIServer {
     }
     const data = rawJSONOf(body) ?? JSON.stringify(body);
     res.writeHead(code, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', ...headers });
-    res.end(data);
+    res.end(wantsPrettyJSON(res.req) ? JSON.stringify(JSON.parse(data), null, 2) : data);
   }
 
   /** A 200 in the negotiated encoding: JSON (as send writes it) or, when asked for, YAML. */
@@ -353,8 +358,8 @@ export class APIServer {
     const user = this.opts.authenticator?.authenticate(req);
     if (this.opts.authenticator && !user) throw unauthorized();
     if (path === '/version' || path === '/version/') return this.document(ctx, serverVersion);
-    if (path === '/api' || path === '/api/') return this.document(ctx, apiVersions(this.address));
-    if (path === '/apis' || path === '/apis/') return this.document(ctx, apiGroupList(this.opts.types));
+    if (path === '/api' || path === '/api/') return this.discoveryRoot(ctx, true);
+    if (path === '/apis' || path === '/apis/') return this.discoveryRoot(ctx, false);
     if (path === '/openapi/v2' || path === '/openapi/v2/') {
       onlyGet(req);
       return this.openapiV2(ctx);
@@ -397,6 +402,19 @@ export class APIServer {
   private document(ctx: RequestCtx, body: unknown): void {
     onlyGet(ctx.req);
     this.send(ctx.res, 200, body);
+  }
+
+  /** /api (legacy: the core group) or /apis: aggregated discovery when the Accept header asks for it first. */
+  private discoveryRoot(ctx: RequestCtx, legacy: boolean): void {
+    onlyGet(ctx.req);
+    const aggregated = negotiateDiscovery(ctx.req.headers.accept);
+    // One URL, two documents: caches must key on Accept.
+    ctx.res.setHeader('Vary', 'Accept');
+    if (aggregated) {
+      const body = apiGroupDiscoveryList(this.opts.types, legacy, aggregated);
+      return this.send(ctx.res, 200, body, { 'Content-Type': aggregatedDiscoveryContentType(aggregated) });
+    }
+    this.send(ctx.res, 200, legacy ? apiVersions(this.address) : apiGroupList(this.opts.types));
   }
 
   /** The Swagger 2.0 document kubectl 1.27/1.28 read for apply and explain; protobuf or JSON by Accept. */
@@ -527,7 +545,7 @@ export class APIServer {
     const cont = q.get('continue') || undefined;
     const at = listRevision(q.get('resourceVersion') ?? '', q.get('resourceVersionMatch') ?? '', cont, limit);
     const { shape, yaml } = ctx.accept!;
-    if (shape === 'object' && !yaml) return this.streamList(ctx, rt, ns, filter, limit, cont, at);
+    if (shape === 'object' && !yaml && !wantsPrettyJSON(ctx.req)) return this.streamList(ctx, rt, ns, filter, limit, cont, at);
     const result = await this.registry.list(rt, ns, { filter, limit, continue: cont, revision: at?.revision, minRevision: at?.minRevision });
     const metadata: Record<string, unknown> = { resourceVersion: result.resourceVersion };
     if (result.continue) metadata.continue = result.continue;
@@ -765,7 +783,7 @@ export class APIServer {
   }
 
   private async patch(ctx: RequestCtx, rt: ResourceType, ns: string | undefined, name: string, subresource?: string): Promise<void> {
-    const ct = (ctx.req.headers['content-type'] ?? '').split(';')[0].trim();
+    const ct = requestMediaType(ctx.req, '');
     const apply = ct === 'application/apply-patch+yaml' || ct === 'application/apply-patch+cbor';
     const opts = this.writeOptions(ctx, 'PatchOptions', apply);
     const body = await this.readBody(ctx.req);
@@ -822,15 +840,17 @@ export class APIServer {
   }
 
   /**
-   * DeleteOptions from the body (a DeleteOptions object) and the query. Values of the wrong
-   * type are a 400, as Kubernetes' decoder answers them; never ignored, since an ignored
-   * precondition or dryRun would delete what the client meant to protect. What options
-   * validation refuses is a 422.
+   * DeleteOptions from the body (a DeleteOptions object) or, when there is no body, from the
+   * query: as kube-apiserver's delete handlers, never both (a client that sends a body and
+   * ?gracePeriodSeconds=0 gets the body's options alone). Values of the wrong type are a 400,
+   * as Kubernetes' decoder answers them; never ignored, since an ignored precondition or dryRun
+   * would delete what the client meant to protect. What options validation refuses is a 422.
    */
   private async deleteOptions(ctx: RequestCtx): Promise<DeleteOptions> {
     const buf = await this.readBody(ctx.req);
+    if (!buf.length) return this.parseDeleteOptions(ctx.query, undefined);
     // kubectl's typed clients (drain's fallback to deletes among them) send it as protobuf.
-    return this.parseDeleteOptions(ctx.query, buf.length ? decodeBody(ctx.req, buf) : undefined);
+    return this.parseDeleteOptions(new URLSearchParams(), decodeBody(ctx.req, buf));
   }
 
   /** DeleteOptions from a decoded body (undefined: none) and the query, checked as described above. */
@@ -849,7 +869,7 @@ export class APIServer {
     const opts: DeleteOptions = {};
     const policy = q.get('propagationPolicy') ?? body.propagationPolicy;
     const orphanQuery = q.get('orphanDependents');
-    const orphan = orphanQuery !== null ? parseBool(orphanQuery, 'orphanDependents') : body.orphanDependents;
+    const orphan = orphanQuery !== null ? isTrue(orphanQuery) : body.orphanDependents;
     if (policy !== undefined && policy !== null) {
       if (!propagationPolicies.includes(policy)) {
         errs.push(notSupported('propagationPolicy', policy, [...propagationPolicies, 'nil']));
@@ -877,10 +897,24 @@ export class APIServer {
     return opts;
   }
 
+  /**
+   * Answers with the object while it waits on finalizers or a grace period. Once it is gone,
+   * kube-apiserver's generic store answers a Status naming it (details.kind is the resource,
+   * as there), except for the kinds whose storage sets ReturnDeletedObject: typed clients
+   * (client-node, python-kubernetes) decode a configmap's delete as V1Status, a pod's as V1Pod.
+   */
   private async delete(ctx: RequestCtx, rt: ResourceType, ns: string | undefined, name: string): Promise<void> {
     const opts = await this.deleteOptions(ctx);
-    const obj = await this.registry.delete(rt, ns, name, opts);
-    this.send(ctx.res, 200, obj);
+    const { object, deleted } = await this.registry.delete(rt, ns, name, opts);
+    if (!deleted || returnsDeletedObject(rt)) return this.send(ctx.res, 200, object);
+    const status: Omit<Status, 'code'> = {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Success',
+      details: { name: object.metadata.name, ...(rt.group ? { group: rt.group } : {}), kind: rt.plural, uid: object.metadata.uid },
+    };
+    this.send(ctx.res, 200, status);
   }
 
   /**
@@ -936,7 +970,7 @@ export class APIServer {
     const deleted: KubeObject[] = [];
     for (const obj of items) {
       try {
-        deleted.push(await this.registry.delete(rt, obj.metadata.namespace, obj.metadata.name!, opts));
+        deleted.push((await this.registry.delete(rt, obj.metadata.namespace, obj.metadata.name!, opts)).object);
       } catch (err) {
         if (!(err instanceof ApiError && err.code === 404)) throw err;
       }
@@ -965,7 +999,7 @@ export class APIServer {
     if (method === 'GET') return this.send(ctx.res, 200, this.toScale(rt, await this.registry.get(rt, ns, name)));
     if (method !== 'PUT' && method !== 'PATCH') throw methodNotAllowed('the server does not allow this method on the requested resource');
     const opts = this.writeOptions(ctx, method === 'PUT' ? 'UpdateOptions' : 'PatchOptions');
-    const ct = (ctx.req.headers['content-type'] ?? 'application/json').split(';')[0].trim();
+    const ct = requestMediaType(ctx.req, 'application/json');
     const buf = await this.readBody(ctx.req);
     const put = method === 'PUT' ? parseJSONBody(buf) : undefined;
     if (method === 'PUT' && !isPlainObject(put)) throw badRequest(`the request body must be a Scale object, got ${describeType(put)}`);
@@ -1103,15 +1137,30 @@ function notFoundPath(): ApiError {
   return new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
 }
 
-function isTrue(v: string | null): boolean {
-  return v === 'true' || v === '1';
+/**
+ * Whether a JSON answer is indented, as kube-apiserver decides it: ?pretty= when given (Go's
+ * strconv.ParseBool; anything else means no), otherwise for the user agents of people rather
+ * than programs (curl, Wget, browsers).
+ */
+function wantsPrettyJSON(req: IncomingMessage | undefined): boolean {
+  if (!req) return false;
+  const url = req.url ?? '';
+  if (url.includes('pretty')) {
+    const pp = splitRequestURL(url).query.get('pretty');
+    if (pp) return ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(pp);
+  }
+  const ua = req.headers['user-agent'] ?? '';
+  return ua.startsWith('curl') || ua.startsWith('Wget') || ua.startsWith('Mozilla/5.0');
 }
 
-/** A boolean query parameter, spelled as Go's strconv.ParseBool accepts it; anything else is a 400. */
-function parseBool(v: string, name: string): boolean {
-  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v)) return true;
-  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(v)) return false;
-  throw badRequest(`${name}: invalid boolean ${JSON.stringify(v)}`);
+/**
+ * A boolean query parameter (watch, allowWatchBookmarks, force, follow, orphanDependents …) read
+ * as kube-apiserver's parameter codec reads it (Convert_Slice_string_To_bool): only "0" and
+ * "false" in any case are false; any other value, even "" or "True" (what python-kubernetes
+ * sends), is true. Absent (null) is false.
+ */
+function isTrue(v: string | null): boolean {
+  return v !== null && v !== '0' && v.toLowerCase() !== 'false';
 }
 
 /** A resourceVersion parameter as a store revision; a 400 in kube-apiserver's words when it is none. */
@@ -1188,9 +1237,18 @@ function checkTypeMeta(obj: Record<string, unknown>, apiVersions: readonly strin
   }
 }
 
+/**
+ * The media type of a request body (`fallback` without a Content-Type), parameters dropped and
+ * lowercased as Go's mime.ParseMediaType gives it to kube-apiserver: "Application/JSON; charset=utf-8"
+ * is JSON.
+ */
+function requestMediaType(req: IncomingMessage, fallback: string): string {
+  return (req.headers['content-type'] ?? fallback).split(';')[0].trim().toLowerCase();
+}
+
 /** A request body decoded by its Content-Type: JSON (the default), Kubernetes protobuf, or YAML. */
 function decodeBody(req: IncomingMessage, buf: Buffer): unknown {
-  const ct = (req.headers['content-type'] ?? 'application/json').split(';')[0].trim();
+  const ct = requestMediaType(req, 'application/json');
   if (ct === 'application/json' || ct === '') return parseJSONBody(buf);
   if (ct === PROTOBUF_CONTENT_TYPE) return decodeKubernetesProtobuf(buf).object;
   if (ct !== 'application/yaml') throw unsupportedMediaType(ct);
