@@ -46,8 +46,8 @@ Commands:
              --default-not-ready-toleration-seconds N   (default 300)
   controller-manager --kubeconfig FILE [--leader-elect=false] [--node-monitor-grace-period D] [--node-monitor-period D]
                      [--terminated-pod-gc-threshold N] [--health-port N]
-           Run the controllers (replicas, deployments, node lifecycle, garbage collection,
-           namespaces); with leader election through the kube-system/kube-controller-manager Lease.
+           Run the controllers (replicas, deployments, node lifecycle and pod GC, garbage collection,
+           namespaces, endpoints); with leader election through the kube-system/kube-controller-manager Lease.
            Health endpoints on http://127.0.0.1:N (default 10257).
   scheduler --kubeconfig FILE [--leader-elect=false] [--health-port N]
            Run the scheduler; with leader election through the kube-system/kube-scheduler Lease.

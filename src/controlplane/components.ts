@@ -1,6 +1,6 @@
 /**
  * The components that run beside the API server and reach it only through the client:
- * the controller manager (replicas, rollouts, node health, garbage collection, namespaces)
+ * the controller manager (replicas, rollouts, node health, garbage collection, namespaces, endpoints)
  * and the scheduler, each optionally behind a Lease so two copies can run side by side, and
  * pools of simulated nodes. `peapod server` runs them in-process; `peapod controller-manager`,
  * `peapod scheduler` and `peapod sim` run them as their own processes.
@@ -17,6 +17,7 @@ import { DeploymentController } from '../controllers/deployment/controller.js';
 import { NodeLifecycleController } from '../controllers/nodelifecycle/controller.js';
 import { GarbageCollector } from '../controllers/garbagecollector/garbage-collector.js';
 import { NamespaceController } from '../controllers/namespace/namespace-controller.js';
+import { EndpointsController } from '../controllers/endpoint/endpoints-controller.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { SimNodePool } from '../sim/pool.js';
 import { realClock, type Clock } from '../util/clock.js';
@@ -283,6 +284,7 @@ export function startControllerManager(opts: ControllerManagerOptions): Running 
       }),
       new GarbageCollector({ ...common, recorder: common.recorderFor('garbage-collector-controller') }),
       new NamespaceController({ ...common, recorder: common.recorderFor('namespace-controller') }),
+      new EndpointsController({ ...common, recorder: common.recorderFor('endpoint-controller') }),
     ],
   });
 }
