@@ -8,6 +8,8 @@ import type { AggregatedDiscoveryVersion } from './discovery.js';
 
 export type ResponseShape = 'object' | 'table' | 'partial';
 
+const metaVersions = new Set(['v1', 'v1beta1']);
+
 export interface Negotiated {
   shape: ResponseShape;
   /** application/yaml was the first acceptable type: the body is YAML. A watch refuses it (406). */
@@ -30,10 +32,10 @@ export function negotiate(accept: string | undefined): Negotiated {
     if (type === 'application/json' || type === 'application/yaml' || type === '*/*' || type === 'application/*') {
       const yaml = type === 'application/yaml';
       if (!as) return { shape: 'object', yaml };
-      if (as === 'Table' && (p.get('g') ?? 'meta.k8s.io') === 'meta.k8s.io') return { shape: 'table', yaml };
-      if ((as === 'PartialObjectMetadata' || as === 'PartialObjectMetadataList') && (p.get('g') ?? 'meta.k8s.io') === 'meta.k8s.io') {
-        return { shape: 'partial', yaml };
-      }
+      // meta.k8s.io serves these in v1 and v1beta1; any other group or version is not on offer.
+      if ((p.get('g') ?? 'meta.k8s.io') !== 'meta.k8s.io' || !metaVersions.has(p.get('v') ?? 'v1')) continue;
+      if (as === 'Table') return { shape: 'table', yaml };
+      if (as === 'PartialObjectMetadata' || as === 'PartialObjectMetadataList') return { shape: 'partial', yaml };
       continue;
     }
     if (type === 'application/vnd.kubernetes.protobuf' && !as) return { shape: 'object', yaml: false };

@@ -5,6 +5,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -657,4 +658,18 @@ test('pods/eviction deletes the pod with the Eviction\'s options and answers 201
     v1.resources.find((r) => r.name === 'pods/eviction'),
     { name: 'pods/eviction', singularName: '', namespaced: true, kind: 'Eviction', verbs: ['create'], group: 'policy', version: 'v1' },
   );
+});
+
+test('CONNECT is answered with a 405 Status, not a dropped connection', async (t) => {
+  const { port } = await apiServer(t);
+  const answer = await new Promise<string>((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1', () => sock.write('CONNECT /api/v1/pods HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'));
+    let text = '';
+    sock.on('data', (d: Buffer) => (text += d.toString('utf8')));
+    sock.on('end', () => resolve(text));
+    sock.on('error', reject);
+  });
+  assert.match(answer, /^HTTP\/1\.1 405 /);
+  const status = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { kind: string; code: number; reason: string };
+  assert.deepEqual([status.kind, status.code, status.reason], ['Status', 405, 'MethodNotAllowed']);
 });

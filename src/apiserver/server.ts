@@ -7,6 +7,7 @@ import http from 'node:http';
 import tls from 'node:tls';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { parse as parseYAML } from 'yaml';
 import {
@@ -219,6 +220,12 @@ export class APIServer {
     srv.on('connection', (sock: Socket) => {
       this.sockets.add(sock);
       sock.once('close', () => this.sockets.delete(sock));
+    });
+    // CONNECT is no API verb. Node hands it to this event instead of the handler and, with no
+    // listener, drops the connection without an answer: answer it as any unserved method.
+    srv.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+      const body = JSON.stringify(methodNotAllowed('the server does not allow this method on the requested resource').toStatus());
+      socket.end(`HTTP/1.1 405 Method Not Allowed\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     });
     return srv;
   }
