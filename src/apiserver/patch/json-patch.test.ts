@@ -70,11 +70,11 @@ const failing: { name: string; doc: unknown; patch: unknown; code: number; messa
   { name: 'move into own child', doc: { a: { b: {} } }, patch: [{ op: 'move', from: '/a', path: '/a/b/c' }], code: 422, message: /into its own child/ },
   { name: 'later operation fails: nothing applied', doc: { a: 1 }, patch: [{ op: 'replace', path: '/a', value: 2 }, { op: 'test', path: '/a', value: 3 }], code: 422, message: /operation 1/ },
   { name: 'not an array', doc: {}, patch: { op: 'add' }, code: 400, message: /must be an array/ },
-  { name: 'unknown op', doc: {}, patch: [{ op: 'frobnicate', path: '/a' }], code: 400, message: /unknown op "frobnicate"/ },
-  { name: 'missing value', doc: {}, patch: [{ op: 'add', path: '/a' }], code: 400, message: /has no "value"/ },
-  { name: 'missing from', doc: {}, patch: [{ op: 'move', path: '/a' }], code: 400, message: /has no string "from"/ },
-  { name: 'pointer without leading slash', doc: {}, patch: [{ op: 'add', path: 'a', value: 1 }], code: 400, message: /must be empty or start with "\/"/ },
-  { name: 'bad escape', doc: {}, patch: [{ op: 'add', path: '/a~2', value: 1 }], code: 400, message: /bad escape/ },
+  { name: 'unknown op', doc: {}, patch: [{ op: 'frobnicate', path: '/a' }], code: 422, message: /unknown op "frobnicate"/ },
+  { name: 'missing value', doc: {}, patch: [{ op: 'add', path: '/a' }], code: 422, message: /has no "value"/ },
+  { name: 'missing from', doc: {}, patch: [{ op: 'move', path: '/a' }], code: 422, message: /has no string "from"/ },
+  { name: 'pointer without leading slash', doc: {}, patch: [{ op: 'add', path: 'a', value: 1 }], code: 422, message: /must be empty or start with "\/"/ },
+  { name: 'bad escape', doc: {}, patch: [{ op: 'add', path: '/a~2', value: 1 }], code: 422, message: /bad escape/ },
 ];
 
 for (const c of failing) {

@@ -1,9 +1,10 @@
 /**
  * RFC 6902 JSON Patch (`application/json-patch+json`), as `kubectl patch --type=json` sends it.
  *
- * kube-apiserver answers a patch it cannot decode with 400 BadRequest and a patch that decodes
- * but does not apply (a failed `test`, a path that is not there) with 422; we do the same, but
- * say which operation failed and why instead of kube's generic "error in our request".
+ * kube-apiserver answers a patch it cannot decode (not a list of objects) with 400 BadRequest,
+ * and a patch that decodes but does not apply with 422: an operation without an op, path or
+ * value, a bad pointer, a failed `test`, a path that is not there (its JSON patch library finds
+ * all of these only while applying). We do the same, but say which operation failed and why.
  */
 import { ApiError, badRequest } from '../../api/errors.js';
 import { clone, isPlainObject } from '../../api/object.js';
@@ -30,18 +31,18 @@ export function decodeJsonPatch(patch: unknown): JsonPatchOp[] {
   return patch.map((raw, i) => {
     if (!isPlainObject(raw)) throw badRequest(`json patch operation ${i} must be an object, got ${describe(raw)}`);
     const op = raw.op;
-    if (typeof op !== 'string') throw badRequest(`json patch operation ${i} has no "op"`);
+    if (typeof op !== 'string') throw unprocessable(`json patch operation ${i} has no "op"`);
     if (!valueOps.has(op) && op !== 'remove' && !fromOps.has(op)) {
-      throw badRequest(`json patch operation ${i} has unknown op "${op}": want add, remove, replace, move, copy or test`);
+      throw unprocessable(`json patch operation ${i} has unknown op "${op}": want add, remove, replace, move, copy or test`);
     }
-    if (typeof raw.path !== 'string') throw badRequest(`json patch operation ${i} (${op}) has no string "path"`);
-    parsePointer(raw.path, `json patch operation ${i} (${op})`, badRequest);
+    if (typeof raw.path !== 'string') throw unprocessable(`json patch operation ${i} (${op}) has no string "path"`);
+    parsePointer(raw.path, `json patch operation ${i} (${op})`, unprocessable);
     if (valueOps.has(op) && !('value' in raw)) {
-      throw badRequest(`json patch operation ${i} (${op} ${JSON.stringify(raw.path)}) has no "value"`);
+      throw unprocessable(`json patch operation ${i} (${op} ${JSON.stringify(raw.path)}) has no "value"`);
     }
     if (fromOps.has(op)) {
-      if (typeof raw.from !== 'string') throw badRequest(`json patch operation ${i} (${op}) has no string "from"`);
-      parsePointer(raw.from, `json patch operation ${i} (${op})`, badRequest);
+      if (typeof raw.from !== 'string') throw unprocessable(`json patch operation ${i} (${op}) has no string "from"`);
+      parsePointer(raw.from, `json patch operation ${i} (${op})`, unprocessable);
     }
     return raw as JsonPatchOp;
   });
