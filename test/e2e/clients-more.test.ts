@@ -10,36 +10,12 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import * as k8s from '@kubernetes/client-node';
-import { adminCredentials, kubectlFor, removeDir, startServer, type Kubectl, type RunningServer } from '../util/cluster.js';
+import { kubectlFor, rawRequest, removeDir, startServer, type Kubectl, type RunningServer } from '../util/cluster.js';
 import { waitFor } from '../util/wait.js';
-
-interface RawResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function raw(server: RunningServer, method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<RawResponse> {
-  const { token, ca } = adminCredentials(server.dataDir);
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      { host: '127.0.0.1', port: server.port, method, path, ca, headers: { Authorization: `Bearer ${token}`, ...headers } },
-      (res) => {
-        let data = '';
-        res.on('data', (d) => (data += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: data }));
-      },
-    );
-    req.on('error', reject);
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
-}
 
 /** Settles within `ms` or fails: a client call that must fail fast, not hang. */
 async function settlesWithin<T>(ms: number, p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
@@ -440,7 +416,7 @@ print(json.dumps(out))
   it('serves aggregated discovery (v2, v2beta1) when asked, and kubectl discovers through it alone', async () => {
     const v2 = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
     const v2beta1 = 'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList';
-    const core = await raw(server, 'GET', '/api', undefined, { Accept: `${v2},${v2beta1},application/json` });
+    const core = await rawRequest(server, 'GET', '/api', undefined, { Accept: `${v2},${v2beta1},application/json` });
     assert.equal(core.status, 200);
     assert.equal(core.headers['content-type'], v2);
     assert.equal(core.headers.vary, 'Accept');
@@ -461,7 +437,7 @@ print(json.dumps(out))
     assert.deepEqual(eviction, { subresource: 'eviction', responseKind: { group: 'policy', version: 'v1', kind: 'Eviction' }, verbs: ['create'] });
     assert.equal(v1.resources.find((r: any) => r.resource === 'nodes').scope, 'Cluster');
 
-    const groups = await raw(server, 'GET', '/apis', undefined, { Accept: `${v2beta1},application/json` });
+    const groups = await rawRequest(server, 'GET', '/apis', undefined, { Accept: `${v2beta1},application/json` });
     assert.equal(groups.headers['content-type'], v2beta1);
     const groupsDoc = JSON.parse(groups.body);
     assert.equal(groupsDoc.apiVersion, 'apidiscovery.k8s.io/v2beta1');
@@ -475,7 +451,7 @@ print(json.dumps(out))
 
     // Plain JSON first (or only), or anything else: the legacy documents.
     for (const accept of ['application/json', `application/json,${v2}`, '*/*', undefined]) {
-      const plain = await raw(server, 'GET', '/api', undefined, accept ? { Accept: accept } : {});
+      const plain = await rawRequest(server, 'GET', '/api', undefined, accept ? { Accept: accept } : {});
       assert.equal(JSON.parse(plain.body).kind, 'APIVersions', `Accept: ${accept}`);
       assert.equal(plain.headers['content-type'], 'application/json');
     }
@@ -491,40 +467,40 @@ print(json.dumps(out))
   });
 
   it('protocol details: OpenAPI, content types, query booleans, pretty printing', async () => {
-    const json = await raw(server, 'GET', '/openapi/v2', undefined, { Accept: 'application/json' });
+    const json = await rawRequest(server, 'GET', '/openapi/v2', undefined, { Accept: 'application/json' });
     assert.equal(json.status, 200);
     assert.equal(JSON.parse(json.body).swagger, '2.0');
-    const pb = await raw(server, 'GET', '/openapi/v2', undefined, { Accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' });
+    const pb = await rawRequest(server, 'GET', '/openapi/v2', undefined, { Accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' });
     assert.equal(pb.status, 200);
     assert.match(String(pb.headers['content-type']), /protobuf/);
-    const index = JSON.parse((await raw(server, 'GET', '/openapi/v3')).body);
+    const index = JSON.parse((await rawRequest(server, 'GET', '/openapi/v3')).body);
     assert.match(index.paths['apis/apps/v1'].serverRelativeURL, /^\/openapi\/v3\/apis\/apps\/v1\?hash=[0-9A-F]+$/);
 
     const ns = '/api/v1/namespaces/default/configmaps';
     for (const [i, ct] of ['application/json; charset=utf-8', 'application/json;charset=UTF-8', 'Application/JSON'].entries()) {
-      const r = await raw(server, 'POST', ns, JSON.stringify({ metadata: { name: `charset-${i}` } }), { 'Content-Type': ct, Accept: 'application/json, */*' });
+      const r = await rawRequest(server, 'POST', ns, JSON.stringify({ metadata: { name: `charset-${i}` } }), { 'Content-Type': ct, Accept: 'application/json, */*' });
       assert.equal(r.status, 201, `${ct}: ${r.body}`);
     }
-    const patched = await raw(server, 'PATCH', `${ns}/charset-0`, '{"data":{"a":"b"}}', { 'Content-Type': 'application/merge-patch+json; charset=utf-8' });
+    const patched = await rawRequest(server, 'PATCH', `${ns}/charset-0`, '{"data":{"a":"b"}}', { 'Content-Type': 'application/merge-patch+json; charset=utf-8' });
     assert.equal(patched.status, 200, patched.body);
 
     // Query booleans read as kube-apiserver's parameter codec reads them: "True" (Python) is true.
-    const w = await raw(server, 'GET', `${ns}?watch=True&timeoutSeconds=1&fieldSelector=metadata.name%3Dcharset-0`);
+    const w = await rawRequest(server, 'GET', `${ns}?watch=True&timeoutSeconds=1&fieldSelector=metadata.name%3Dcharset-0`);
     assert.equal(w.status, 200);
     assert.deepEqual(w.body.trim().split('\n').map((l) => JSON.parse(l).type), ['ADDED'], 'a watch, not a list');
-    const list = await raw(server, 'GET', `${ns}?watch=false&fieldSelector=metadata.name%3Dcharset-0`);
+    const list = await rawRequest(server, 'GET', `${ns}?watch=false&fieldSelector=metadata.name%3Dcharset-0`);
     assert.equal(JSON.parse(list.body).kind, 'ConfigMapList');
 
     // ?pretty=true indents, as does a request from curl; a program gets compact JSON.
-    const pretty = await raw(server, 'GET', `${ns}/charset-0?pretty=true`);
+    const pretty = await rawRequest(server, 'GET', `${ns}/charset-0?pretty=true`);
     assert.match(pretty.body, /^\{\n {2}"/);
     assert.deepEqual(JSON.parse(pretty.body).data, { a: 'b' });
-    const prettyList = await raw(server, 'GET', `${ns}?pretty=1&limit=1`);
+    const prettyList = await rawRequest(server, 'GET', `${ns}?pretty=1&limit=1`);
     assert.match(prettyList.body, /^\{\n {2}"kind": "ConfigMapList"/);
-    const curl = await raw(server, 'GET', `${ns}/absent`, undefined, { 'User-Agent': 'curl/8.5.0' });
+    const curl = await rawRequest(server, 'GET', `${ns}/absent`, undefined, { 'User-Agent': 'curl/8.5.0' });
     assert.equal(curl.status, 404);
     assert.match(curl.body, /^\{\n {2}"kind": "Status"/);
-    assert.doesNotMatch((await raw(server, 'GET', `${ns}/charset-0?pretty=false`, undefined, { 'User-Agent': 'curl/8.5.0' })).body, /\n/);
-    assert.doesNotMatch((await raw(server, 'GET', `${ns}/charset-0`)).body, /\n/);
+    assert.doesNotMatch((await rawRequest(server, 'GET', `${ns}/charset-0?pretty=false`, undefined, { 'User-Agent': 'curl/8.5.0' })).body, /\n/);
+    assert.doesNotMatch((await rawRequest(server, 'GET', `${ns}/charset-0`)).body, /\n/);
   });
 });

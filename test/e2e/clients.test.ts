@@ -6,43 +6,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import https from 'node:https';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { adminCredentials, removeDir, startServer, type RunningServer } from '../util/cluster.js';
+import { rawRequest, removeDir, startServer, type RawResponse, type RunningServer } from '../util/cluster.js';
 import { freePort } from '../util/etcd.js';
 import { waitFor } from '../util/wait.js';
 import { openStore } from '../../src/storage/open.js';
-
-interface RawResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function raw(server: RunningServer, method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}, auth = true): Promise<RawResponse> {
-  const { token, ca } = adminCredentials(server.dataDir);
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      {
-        host: '127.0.0.1',
-        port: server.port,
-        method,
-        path,
-        ca,
-        headers: { ...(auth ? { Authorization: `Bearer ${token}` } : {}), ...headers },
-      },
-      (res) => {
-        let data = '';
-        res.on('data', (d) => (data += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: data }));
-      },
-    );
-    req.on('error', reject);
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
-}
 
 function statusOf(r: RawResponse): { code: number; reason: string; message: string; kind: string } {
   return JSON.parse(r.body);
@@ -79,22 +48,22 @@ describe('clients and protocol edges', { concurrency: false }, () => {
       ['POST', '/api/v1/namespaces/missing-ns/configmaps', '{"metadata":{"name":"x"}}', { 'Content-Type': 'application/json' }, 404, 'NotFound'],
     ];
     for (const [method, path, body, headers, code, reason] of cases) {
-      const r = await raw(server, method, path, body, headers);
+      const r = await rawRequest(server, method, path, body, headers);
       assert.equal(r.status, code, `${method} ${path}: ${r.body}`);
       const s = statusOf(r);
       assert.equal(s.kind, 'Status');
       assert.equal(s.reason, reason, `${method} ${path}: ${r.body}`);
       assert.ok(s.message.length > 0);
     }
-    const unauth = await raw(server, 'GET', '/api/v1/namespaces', undefined, {}, false);
+    const unauth = await rawRequest(server, 'GET', '/api/v1/namespaces', undefined, {}, false);
     assert.equal(unauth.status, 401);
-    const health = await raw(server, 'GET', '/livez', undefined, {}, false);
+    const health = await rawRequest(server, 'GET', '/livez', undefined, {}, false);
     assert.equal(health.status, 200);
   });
 
   it('lists large collections whole, in pages, and filtered', async () => {
     const ns = '/api/v1/namespaces/bulk/configmaps';
-    const mk = await raw(server, 'POST', '/api/v1/namespaces', JSON.stringify({ metadata: { name: 'bulk' } }), { 'Content-Type': 'application/json' });
+    const mk = await rawRequest(server, 'POST', '/api/v1/namespaces', JSON.stringify({ metadata: { name: 'bulk' } }), { 'Content-Type': 'application/json' });
     assert.equal(mk.status, 201, mk.body);
     const total = 1205;
     let next = 0;
@@ -102,12 +71,12 @@ describe('clients and protocol edges', { concurrency: false }, () => {
       Array.from({ length: 20 }, async () => {
         for (let i = next++; i < total; i = next++) {
           const body = { metadata: { name: `cm-${String(i).padStart(5, '0')}`, labels: { parity: i % 2 ? 'odd' : 'even' } }, data: { i: String(i) } };
-          const r = await raw(server, 'POST', ns, JSON.stringify(body), { 'Content-Type': 'application/json' });
+          const r = await rawRequest(server, 'POST', ns, JSON.stringify(body), { 'Content-Type': 'application/json' });
           assert.equal(r.status, 201, r.body);
         }
       }),
     );
-    const all = JSON.parse((await raw(server, 'GET', ns)).body);
+    const all = JSON.parse((await rawRequest(server, 'GET', ns)).body);
     assert.equal(all.kind, 'ConfigMapList');
     assert.equal(all.items.length, total);
     assert.equal(new Set(all.items.map((c: any) => c.metadata.name)).size, total);
@@ -118,13 +87,13 @@ describe('clients and protocol edges', { concurrency: false }, () => {
     let cont = '';
     let pages = 0;
     do {
-      const page = JSON.parse((await raw(server, 'GET', `${ns}?limit=500${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`)).body);
+      const page = JSON.parse((await rawRequest(server, 'GET', `${ns}?limit=500${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`)).body);
       pages++;
       // Every page says how many items follow it in this snapshot (none after the last).
       assert.equal(page.metadata.remainingItemCount, total - 500 * pages > 0 ? total - 500 * pages : undefined, `page ${pages}`);
       if (pages === 1) {
         // A write after the first page does not show up in later pages: one snapshot.
-        await raw(server, 'POST', ns, JSON.stringify({ metadata: { name: 'zz-late' } }), { 'Content-Type': 'application/json' });
+        await rawRequest(server, 'POST', ns, JSON.stringify({ metadata: { name: 'zz-late' } }), { 'Content-Type': 'application/json' });
       }
       seen.push(...page.items.map((c: any) => c.metadata.name));
       cont = page.metadata.continue ?? '';
@@ -133,12 +102,12 @@ describe('clients and protocol edges', { concurrency: false }, () => {
     assert.equal(seen.length, total);
     assert.ok(!seen.includes('zz-late'));
 
-    const odd = JSON.parse((await raw(server, 'GET', `${ns}?labelSelector=parity%3Dodd`)).body);
+    const odd = JSON.parse((await rawRequest(server, 'GET', `${ns}?labelSelector=parity%3Dodd`)).body);
     assert.equal(odd.items.length, Math.floor(total / 2));
-    const oddPage = JSON.parse((await raw(server, 'GET', `${ns}?labelSelector=parity%3Dodd&limit=100`)).body);
+    const oddPage = JSON.parse((await rawRequest(server, 'GET', `${ns}?labelSelector=parity%3Dodd&limit=100`)).body);
     assert.equal(oddPage.items.length, 100);
     assert.ok(oddPage.metadata.continue);
-    const del = await raw(server, 'DELETE', '/api/v1/namespaces/bulk');
+    const del = await rawRequest(server, 'DELETE', '/api/v1/namespaces/bulk');
     assert.equal(del.status, 200);
   });
 

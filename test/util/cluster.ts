@@ -3,6 +3,7 @@
  * port with its own data dir, and the real kubectl against it with its own discovery cache.
  * stop() ends exactly the process it started and removes what it made.
  */
+import https from 'node:https';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -169,6 +170,47 @@ export function adminCredentials(dataDir: string): { token: string; ca: string }
   const token = readFileSync(join(dataDir, 'tokens'), 'utf8').split('\n')[0].split(',')[0];
   const ca = readFileSync(join(dataDir, 'pki/ca.crt'), 'utf8');
   return { token, ca };
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/**
+ * One HTTPS request to the server exactly as given (path, headers, body), with the admin token
+ * unless `auth` is false, for tests of the wire protocol itself.
+ */
+export function rawRequest(
+  server: RunningServer,
+  method: string,
+  path: string,
+  body?: string | Buffer,
+  headers: Record<string, string> = {},
+  auth = true,
+): Promise<RawResponse> {
+  const { token, ca } = adminCredentials(server.dataDir);
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      {
+        host: '127.0.0.1',
+        port: server.port,
+        method,
+        path,
+        ca,
+        headers: { ...(auth ? { Authorization: `Bearer ${token}` } : {}), ...headers },
+      },
+      (res) => {
+        let data = '';
+        res.on('data', (d) => (data += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: data }));
+      },
+    );
+    req.on('error', reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
 }
 
 export function removeDir(dir: string): void {
