@@ -7,54 +7,14 @@ import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiError } from '../api/errors.js';
 import type { KubeObject } from '../api/object.js';
-import type { EventHandlers, Informer, InformerFactory, KubeClient, ResourceRef } from '../client/interfaces.js';
+import type { KubeClient, ResourceRef } from '../client/interfaces.js';
 import { objectKey } from '../client/interfaces.js';
 import { FakeClock } from '../util/fake-clock.js';
 import { silentLogger } from '../util/logger.js';
+import { FakeInformerFactory } from '../../test/util/fake-informers.js';
 import { waitFor } from '../../test/util/wait.js';
 import { numFeasibleNodesToFind, Scheduler } from './scheduler.js';
 import { makeNode, makePod } from './testutil.js';
-
-class FakeInformer implements Informer {
-  readonly items = new Map<string, KubeObject>();
-  private readonly handlers: EventHandlers<KubeObject>[] = [];
-  readonly lister = {
-    get: (k: string) => this.items.get(k),
-    list: (ns?: string) => [...this.items.values()].filter((o) => ns === undefined || o.metadata.namespace === ns),
-    byIndex: () => [],
-  };
-  addHandlers(h: EventHandlers<KubeObject>): void {
-    this.handlers.push(h);
-  }
-  addIndex(): void {}
-  async start(): Promise<void> {}
-  hasSynced(): boolean {
-    return true;
-  }
-  stop(): void {}
-  add(obj: KubeObject): void {
-    this.items.set(objectKey(obj), obj);
-    for (const h of this.handlers) h.onAdd?.(obj);
-  }
-  update(obj: KubeObject): void {
-    const old = this.items.get(objectKey(obj))!;
-    this.items.set(objectKey(obj), obj);
-    for (const h of this.handlers) h.onUpdate?.(old, obj);
-  }
-}
-
-class FakeFactory implements InformerFactory {
-  readonly informers = new Map<string, FakeInformer>();
-  informerFor<T extends KubeObject>(res: ResourceRef): Informer<T> {
-    if (!this.informers.has(res.plural)) this.informers.set(res.plural, new FakeInformer());
-    return this.informers.get(res.plural) as unknown as Informer<T>;
-  }
-  async start(): Promise<void> {}
-  stop(): void {}
-  get(plural: string): FakeInformer {
-    return this.informers.get(plural)!;
-  }
-}
 
 interface Recorded {
   binds: Array<{ pod: string; node: string }>;
@@ -64,7 +24,7 @@ interface Recorded {
 
 function setup(opts: { bind?: (pod: string, node: string, attempt: number) => Error | undefined } = {}) {
   const clock = new FakeClock();
-  const factory = new FakeFactory();
+  const factory = new FakeInformerFactory();
   const rec: Recorded = { binds: [], patches: [], events: [] };
   const client = {
     async bind(ns: string, name: string, node: string) {
