@@ -138,7 +138,7 @@ export function serviceUnavailable(message: string): ApiError {
 
 /** One problem with one field, as validation reports it. */
 export interface FieldError {
-  /** Kubernetes cause type: FieldValueRequired, FieldValueInvalid, FieldValueDuplicate, FieldValueNotSupported, FieldValueForbidden, FieldValueTooLong, FieldValueTypeInvalid */
+  /** Kubernetes cause type: FieldValueRequired, FieldValueInvalid, FieldValueDuplicate, FieldValueNotSupported, FieldValueForbidden, FieldValueTooLong, FieldValueTooMany, FieldValueTypeInvalid */
   type: string;
   /** JSON path of the field, e.g. "spec.containers[0].name". */
   field: string;
@@ -155,6 +155,7 @@ const causeText: Record<string, string> = {
   FieldValueNotSupported: 'Unsupported value',
   FieldValueForbidden: 'Forbidden',
   FieldValueTooLong: 'Too long',
+  FieldValueTooMany: 'Too many',
   FieldValueTypeInvalid: 'Invalid value',
   FieldValueUnknown: 'Unknown field',
   FieldValueNotFound: 'Not found',

@@ -20,8 +20,16 @@ test('which kinds track generation', () => {
     ['', 'services', false],
     ['', 'namespaces', false],
     ['coordination.k8s.io', 'leases', false],
+    ['discovery.k8s.io', 'endpointslices', true],
   ];
   for (const [group, plural, want] of cases) assert.equal(tracksGeneration({ group, plural }), want, plural);
+});
+
+const slices = { group: 'discovery.k8s.io', plural: 'endpointslices' };
+const slice = (ips: string[], labels: Record<string, string>, generation?: number): KubeObject => ({
+  metadata: { name: 'x', labels, generation },
+  addressType: 'IPv4',
+  endpoints: ips.map((ip) => ({ addresses: [ip] })),
 });
 
 test('nextGeneration', () => {
@@ -34,6 +42,9 @@ test('nextGeneration', () => {
     ['deployment annotation change', deploy, obj({}, { a: 'x' }), obj({}, { a: 'y' }, 2), 3],
     ['replicaset annotation change', rs, obj({}, { a: 'x' }), obj({}, { a: 'y' }, 2), 2],
     ['kind without generation', { group: '', plural: 'configmaps' }, obj(undefined), undefined, undefined],
+    ['endpointslice endpoints change', slices, slice(['10.0.0.2'], { a: 'x' }, 4), slice(['10.0.0.1'], { a: 'x' }, 4), 5],
+    ['endpointslice label change', slices, slice(['10.0.0.1'], { a: 'y' }, 4), slice(['10.0.0.1'], { a: 'x' }, 4), 5],
+    ['endpointslice annotation change only', slices, { ...slice(['10.0.0.1'], { a: 'x' }, 4), metadata: { name: 'x', labels: { a: 'x' }, annotations: { t: '1' } } }, slice(['10.0.0.1'], { a: 'x' }, 4), 4],
   ];
   for (const [name, rt, now, old, want] of cases) assert.equal(nextGeneration(rt, now, old), want, name);
 });

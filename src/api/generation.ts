@@ -16,6 +16,9 @@ const generationInputs: Record<string, (obj: KubeObject) => unknown> = {
   'apps/replicasets': (o) => o.spec,
   // Deployments also count annotation changes: rollback and change-cause live there.
   'apps/deployments': (o) => [o.spec, o.metadata?.annotations ?? {}],
+  // EndpointSlices have no spec: anything but metadata counts, and so do labels (the
+  // EndpointSlice controllers compare generations to tell their own writes in the cache).
+  'discovery.k8s.io/endpointslices': (o) => [o.addressType ?? null, o.endpoints ?? null, o.ports ?? null, o.metadata?.labels ?? {}],
 };
 
 function inputsOf(rt: Pick<ResourceType, 'group' | 'plural'>) {

@@ -18,6 +18,7 @@ test('every kind is served exactly once with consistent metadata', () => {
     ['deployments', 'apps', 'Deployment', true, ['deploy'], true],
     ['replicasets', 'apps', 'ReplicaSet', true, ['rs'], true],
     ['leases', 'coordination.k8s.io', 'Lease', true, [], false],
+    ['endpointslices', 'discovery.k8s.io', 'EndpointSlice', true, [], false],
   ];
   assert.equal(allResourceTypes.length, expected.length);
   for (const [plural, group, kind, namespaced, shortNames, hasStatus] of expected) {
@@ -43,10 +44,11 @@ test('lookups', () => {
   const names: [string, string | undefined][] = [
     ['po', 'pods'], ['pods', 'pods'], ['Pod', 'pods'], ['deploy', 'deployments'], ['deployments.apps', 'deployments'],
     ['deployments.v1.apps', 'deployments'], ['rs', 'replicasets'], ['lease', 'leases'], ['leases.coordination.k8s.io', 'leases'],
+    ['endpointslice', 'endpointslices'], ['endpointslices.discovery.k8s.io', 'endpointslices'], ['EndpointSlice', 'endpointslices'],
     ['widgets', undefined], ['pods.apps', undefined],
   ];
   for (const [name, want] of names) assert.equal(resolveResource(name)?.plural, want, name);
-  assert.deepEqual(apiGroups().map((g) => `${g.group}/${g.versions.join(',')}`), ['/v1', 'apps/v1', 'coordination.k8s.io/v1']);
+  assert.deepEqual(apiGroups().map((g) => `${g.group}/${g.versions.join(',')}`), ['/v1', 'apps/v1', 'coordination.k8s.io/v1', 'discovery.k8s.io/v1']);
   assert.equal(resourcesIn('apps', 'v1').length, 2);
 });
 

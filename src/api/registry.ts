@@ -7,6 +7,7 @@ import type { ResourceType } from './resource.js';
 import { configmaps } from './kinds/configmaps.js';
 import { deployments } from './kinds/deployments.js';
 import { endpoints } from './kinds/endpoints.js';
+import { endpointslices } from './kinds/endpointslices.js';
 import { events } from './kinds/events.js';
 import { leases } from './kinds/leases.js';
 import { namespaces } from './kinds/namespaces.js';
@@ -30,6 +31,7 @@ export const allResourceTypes: readonly ResourceType[] = [
   deployments,
   replicasets,
   leases,
+  endpointslices,
 ];
 
 /** The resource served at /api[s]/<group>/<version>/.../<plural>, if any ('' is the core group). */

@@ -39,6 +39,11 @@ export function tooLong(field: string, maxBytes: number): FieldError {
   return { type: 'FieldValueTooLong', field, detail: `must have at most ${maxBytes} bytes` };
 }
 
+/** A list longer than its limit: `Too many: 1001: must have at most 1000 items`. */
+export function tooMany(field: string, actual: number, max: number): FieldError {
+  return { type: 'FieldValueTooMany', field, value: actual, detail: `must have at most ${max} items` };
+}
+
 export function notFound(field: string, value: unknown): FieldError {
   return { type: 'FieldValueNotFound', field, value, detail: '' };
 }

@@ -59,7 +59,7 @@ function route(path: string, query: URLSearchParams): [number, unknown] {
   if (path === '/version') return [200, { major: '1', minor: '32', gitVersion: 'v1.32.4', platform: 'linux/amd64' }];
   if (path === '/api') return [200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] }];
   if (path === '/apis') {
-    const groups = ['apps', 'coordination.k8s.io'].map((name) => ({
+    const groups = ['apps', 'coordination.k8s.io', 'discovery.k8s.io'].map((name) => ({
       name,
       versions: [{ groupVersion: `${name}/v1`, version: 'v1' }],
       preferredVersion: { groupVersion: `${name}/v1`, version: 'v1' },
@@ -182,6 +182,13 @@ describe('openapi v3 documents', () => {
     assert.deepEqual(scale.patch['x-kubernetes-group-version-kind'], { group: 'autoscaling', version: 'v1', kind: 'Scale' });
     const lease = openapiV3Document('apis/coordination.k8s.io/v1') as Json;
     assert.ok(lease.components.schemas['io.k8s.api.coordination.v1.LeaseSpec']);
+    const discovery = openapiV3Document('apis/discovery.k8s.io/v1') as Json;
+    const slice = discovery.components.schemas['io.k8s.api.discovery.v1.EndpointSlice'];
+    assert.deepEqual(slice['x-kubernetes-group-version-kind'], [{ group: 'discovery.k8s.io', version: 'v1', kind: 'EndpointSlice' }]);
+    assert.deepEqual(slice.required, ['addressType', 'endpoints']);
+    assert.ok(discovery.components.schemas['io.k8s.api.discovery.v1.EndpointPort'], 'discovery ports are not core ports');
+    assert.ok(discovery.components.schemas['io.k8s.api.discovery.v1.EndpointConditions']);
+    assert.ok(discovery.paths['/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices/{name}']);
   });
 
   it('every patch operation offers fieldValidation (kubectl then leaves validation to the server)', () => {
@@ -257,6 +264,16 @@ describe('kubectl against the openapi documents', { skip: !existsSync(KUBECTL) &
     const ru = await kubectl(h, KUBECTL, ['explain', 'deploy.spec.strategy.rollingUpdate']);
     assert.equal(ru.code, 0, ru.stderr);
     assert.equal(explainedFields(ru.stdout).get('maxSurge'), 'IntOrString');
+  });
+
+  it('explain endpointslice follows discovery.k8s.io/v1 into its endpoints', async () => {
+    const r = await kubectl(h, KUBECTL, ['explain', 'endpointslice.endpoints']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^GROUP:\s+discovery\.k8s\.io$/m);
+    const f = explainedFields(r.stdout);
+    assert.equal(f.get('addresses'), '[]string');
+    assert.equal(f.get('conditions'), 'EndpointConditions');
+    assert.equal(f.get('targetRef'), 'ObjectReference');
   });
 
   it('explain --recursive and the lease kind', async () => {

@@ -48,6 +48,7 @@ export const servedResources: readonly OpenApiResource[] = [
   { group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments', namespaced: true, hasStatus: true, scale: true },
   { group: 'apps', version: 'v1', kind: 'ReplicaSet', plural: 'replicasets', namespaced: true, hasStatus: true, scale: true },
   { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', namespaced: true },
+  { group: 'discovery.k8s.io', version: 'v1', kind: 'EndpointSlice', plural: 'endpointslices', namespaced: true },
 ];
 
 /** Group-versions that have a document even when no resource is served from them. */
@@ -202,12 +203,13 @@ const metaModels = new Set([
 ]);
 const autoscalingModels = new Set(['Scale', 'ScaleSpec', 'ScaleStatus']);
 const coordinationModels = new Set(['Lease', 'LeaseSpec', 'LeaseList']);
+const discoveryModels = new Set(['EndpointSlice', 'EndpointSliceList', 'Endpoint', 'EndpointConditions', 'EndpointHints', 'ForZone', 'ForNode']);
 const appsModelPrefixes = /^(Deployment|ReplicaSet|RollingUpdateDeployment|DaemonSet|RollingUpdateDaemonSet|StatefulSet|RollingUpdateStatefulSet|ControllerRevision)/;
 
 /**
  * Kubernetes' schema name for a client-node model class. client-node drops the Go package, so
  * the package is recovered from the type name; everything reachable from the served kinds
- * that is not meta, apps, coordination or autoscaling lives in core/v1.
+ * that is not meta, apps, coordination, discovery or autoscaling lives in core/v1.
  */
 export function kubernetesSchemaName(model: string): string {
   const m = /^([A-Z][a-z]+)?(V\d+(?:alpha\d+|beta\d+)?)([A-Z]\w*)$/.exec(model);
@@ -218,6 +220,7 @@ export function kubernetesSchemaName(model: string): string {
   if (metaModels.has(type)) return `io.k8s.apimachinery.pkg.apis.meta.${version}.${type}`;
   if (autoscalingModels.has(type)) return `io.k8s.api.autoscaling.${version}.${type}`;
   if (coordinationModels.has(type)) return `io.k8s.api.coordination.${version}.${type}`;
+  if (discoveryModels.has(type)) return `io.k8s.api.discovery.${version}.${type}`;
   if (appsModelPrefixes.test(type)) return `io.k8s.api.apps.${version}.${type}`;
   return `io.k8s.api.core.${version}.${type}`;
 }
@@ -294,6 +297,10 @@ const requiredFields: Record<string, string[]> = {
   V1ServicePort: ['port'],
   V1EndpointAddress: ['ip'],
   CoreV1EndpointPort: ['port'],
+  V1EndpointSlice: ['addressType', 'endpoints'],
+  V1Endpoint: ['addresses'],
+  V1ForZone: ['name'],
+  V1ForNode: ['name'],
   CoreV1Event: ['metadata', 'involvedObject'],
   V1OwnerReference: ['apiVersion', 'kind', 'name', 'uid'],
   V1LabelSelectorRequirement: ['key', 'operator'],
@@ -368,6 +375,11 @@ const listRules: Record<string, ListRule> = {
   'V1EndpointSubset.addresses': atomic,
   'V1EndpointSubset.notReadyAddresses': atomic,
   'V1EndpointSubset.ports': atomic,
+  'V1EndpointSlice.endpoints': atomic,
+  'V1EndpointSlice.ports': atomic,
+  'V1Endpoint.addresses': { listType: 'set' },
+  'V1EndpointHints.forZones': atomic,
+  'V1EndpointHints.forNodes': atomic,
 };
 
 /** The list rule for `model.field`, if Kubernetes declares one. */

@@ -42,12 +42,13 @@ Commands:
              --node-monitor-grace-period D            (default 40s)
              --node-monitor-period D                  (default 5s)
              --terminated-pod-gc-threshold N          finished pods kept before the oldest go (default 12500; 0 keeps all)
+             --max-endpoints-per-slice N              endpoints in one EndpointSlice (default 100, 1-1000)
              --default-unreachable-toleration-seconds N (default 300)
              --default-not-ready-toleration-seconds N   (default 300)
   controller-manager --kubeconfig FILE [--leader-elect=false] [--node-monitor-grace-period D] [--node-monitor-period D]
-                     [--terminated-pod-gc-threshold N] [--health-port N]
+                     [--terminated-pod-gc-threshold N] [--max-endpoints-per-slice N] [--health-port N]
            Run the controllers (replicas, deployments, node lifecycle and pod GC, garbage collection,
-           namespaces, endpoints); with leader election through the kube-system/kube-controller-manager Lease.
+           namespaces, endpoints, endpoint slices); with leader election through the kube-system/kube-controller-manager Lease.
            Health endpoints on http://127.0.0.1:N (default 10257).
   scheduler --kubeconfig FILE [--leader-elect=false] [--health-port N]
            Run the scheduler; with leader election through the kube-system/kube-scheduler Lease.
@@ -88,6 +89,13 @@ function intFlag(name: string, v: string | undefined, min = 0): number | undefin
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < min) fail(`--${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** --max-endpoints-per-slice: 1 to 1000, as kube-controller-manager accepts (a slice holds at most 1000). */
+function maxEndpointsPerSliceFlag(v: string | undefined): number | undefined {
+  const n = intFlag('max-endpoints-per-slice', v, 1);
+  if (n !== undefined && n > 1000) fail(`--max-endpoints-per-slice must be at most 1000, got ${n}`);
   return n;
 }
 
@@ -162,6 +170,7 @@ async function runServer(argv: string[], defaults: Record<string, string> = {}):
     'node-monitor-grace-period': { type: 'string' },
     'node-monitor-period': { type: 'string' },
     'terminated-pod-gc-threshold': { type: 'string' },
+    'max-endpoints-per-slice': { type: 'string' },
     'default-unreachable-toleration-seconds': { type: 'string' },
     'default-not-ready-toleration-seconds': { type: 'string' },
     'log-level': { type: 'string' },
@@ -197,6 +206,7 @@ async function runServer(argv: string[], defaults: Record<string, string> = {}):
     nodeMonitorGracePeriodMs: durationFlag('node-monitor-grace-period', str('node-monitor-grace-period')),
     nodeMonitorPeriodMs: durationFlag('node-monitor-period', str('node-monitor-period')),
     terminatedPodGCThreshold: intFlag('terminated-pod-gc-threshold', str('terminated-pod-gc-threshold')),
+    maxEndpointsPerSlice: maxEndpointsPerSliceFlag(str('max-endpoints-per-slice')),
     defaultUnreachableTolerationSeconds: intFlag('default-unreachable-toleration-seconds', str('default-unreachable-toleration-seconds')),
     defaultNotReadyTolerationSeconds: intFlag('default-not-ready-toleration-seconds', str('default-not-ready-toleration-seconds')),
     logger,
@@ -242,6 +252,7 @@ async function runControllerManager(argv: string[]): Promise<void> {
     'node-monitor-grace-period': { type: 'string' },
     'node-monitor-period': { type: 'string' },
     'terminated-pod-gc-threshold': { type: 'string' },
+    'max-endpoints-per-slice': { type: 'string' },
   });
   const healthPort = healthPortFlag(values['health-port'] as string | undefined, 10257);
   const logger = loggerFor(values['log-level'] as string | undefined);
@@ -250,9 +261,18 @@ async function runControllerManager(argv: string[]): Promise<void> {
   const nodeMonitorGracePeriodMs = durationFlag('node-monitor-grace-period', values['node-monitor-grace-period'] as string | undefined);
   const nodeMonitorPeriodMs = durationFlag('node-monitor-period', values['node-monitor-period'] as string | undefined);
   const terminatedPodGCThreshold = intFlag('terminated-pod-gc-threshold', values['terminated-pod-gc-threshold'] as string | undefined);
+  const maxEndpointsPerSlice = maxEndpointsPerSliceFlag(values['max-endpoints-per-slice'] as string | undefined);
   let running: Running | undefined;
   const health = await serveHealth(healthPort, electedHealthChecks(() => running, leaderElection !== false), logger);
-  running = startControllerManager({ credentials, logger, leaderElection, nodeMonitorGracePeriodMs, nodeMonitorPeriodMs, terminatedPodGCThreshold });
+  running = startControllerManager({
+    credentials,
+    logger,
+    leaderElection,
+    nodeMonitorGracePeriodMs,
+    nodeMonitorPeriodMs,
+    terminatedPodGCThreshold,
+    maxEndpointsPerSlice,
+  });
   process.stdout.write(`peapod controller-manager running, health checks at ${health.url}\n`);
   exitOnSignal(logger, stopBoth(running, health));
 }

@@ -1,9 +1,10 @@
 /**
  * The components that run beside the API server and reach it only through the client:
- * the controller manager (replicas, rollouts, node health, garbage collection, namespaces, endpoints)
- * and the scheduler, each optionally behind a Lease so two copies can run side by side, and
- * pools of simulated nodes. `peapod server` runs them in-process; `peapod controller-manager`,
- * `peapod scheduler` and `peapod sim` run them as their own processes.
+ * the controller manager (replicas, rollouts, node health, garbage collection, namespaces,
+ * endpoints, endpoint slices) and the scheduler, each optionally behind a Lease so two copies
+ * can run side by side, and pools of simulated nodes. `peapod server` runs them in-process;
+ * `peapod controller-manager`, `peapod scheduler` and `peapod sim` run them as their own
+ * processes.
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -18,6 +19,7 @@ import { NodeLifecycleController } from '../controllers/nodelifecycle/controller
 import { GarbageCollector } from '../controllers/garbagecollector/garbage-collector.js';
 import { NamespaceController } from '../controllers/namespace/namespace-controller.js';
 import { EndpointsController } from '../controllers/endpoint/endpoints-controller.js';
+import { EndpointSliceController } from '../controllers/endpointslice/endpointslice-controller.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { SimNodePool } from '../sim/pool.js';
 import { realClock, type Clock } from '../util/clock.js';
@@ -63,6 +65,8 @@ export interface ControllerSettings {
   nodeMonitorPeriodMs?: number;
   /** --terminated-pod-gc-threshold: finished pods kept before the oldest are deleted (0: all kept). */
   terminatedPodGCThreshold?: number;
+  /** --max-endpoints-per-slice: endpoints the EndpointSlice controller puts in one slice (default 100). */
+  maxEndpointsPerSlice?: number;
 }
 
 export interface ControllerManagerOptions extends ControllerSettings {
@@ -285,6 +289,7 @@ export function startControllerManager(opts: ControllerManagerOptions): Running 
       new GarbageCollector({ ...common, recorder: common.recorderFor('garbage-collector-controller') }),
       new NamespaceController({ ...common, recorder: common.recorderFor('namespace-controller') }),
       new EndpointsController({ ...common, recorder: common.recorderFor('endpoint-controller') }),
+      new EndpointSliceController({ ...common, recorder: common.recorderFor('endpoint-slice-controller'), maxEndpointsPerSlice: opts.maxEndpointsPerSlice }),
     ],
   });
 }

@@ -47,6 +47,7 @@ export interface ControlPlaneOptions {
   nodeMonitorGracePeriodMs?: number;
   nodeMonitorPeriodMs?: number;
   terminatedPodGCThreshold?: number;
+  maxEndpointsPerSlice?: number;
   /** tolerationSeconds added to pods for the not-ready and unreachable taints (default 300). */
   defaultNotReadyTolerationSeconds?: number;
   defaultUnreachableTolerationSeconds?: number;
@@ -127,6 +128,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs,
       nodeMonitorPeriodMs: opts.nodeMonitorPeriodMs,
       terminatedPodGCThreshold: opts.terminatedPodGCThreshold,
+      maxEndpointsPerSlice: opts.maxEndpointsPerSlice,
     };
     if (opts.componentThreads ?? !opts.clock) {
       // Each on a thread of its own (see component-thread.ts); a real clock only, as a

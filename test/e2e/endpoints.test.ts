@@ -3,9 +3,9 @@
  * `peapod server` with two simulated nodes gets Endpoints listing its pods on the target port,
  * and `kubectl describe service` shows them.
  *
- * `kubectl describe service` reads core/v1 Endpoints up to kubectl 1.30; from 1.31 it reads
- * discovery.k8s.io/v1 EndpointSlices, which peapod does not serve yet, so that step runs
- * kubectl 1.30.
+ * `kubectl describe service` reads core/v1 Endpoints up to kubectl 1.30 and
+ * discovery.k8s.io/v1 EndpointSlices from 1.31, so it runs with both: kubectl 1.30 checks the
+ * Endpoints path, the default kubectl (1.32) the EndpointSlice one.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -55,10 +55,22 @@ describe('endpoints through kubectl', { concurrency: false }, () => {
     const ips = await podIPs();
     assert.deepEqual(entries.map((e) => e.replace(/:8080$/, '')).sort(), ips, 'the endpoints are the pods');
 
-    const describe = await kubectl.ok(['describe', 'service', 'web'], { bin: kubectlVersioned(30) });
-    const line = describe.split('\n').find((l) => l.startsWith('Endpoints:'));
-    assert.ok(line, `no Endpoints line in:\n${describe}`);
-    assert.deepEqual(line.replace(/^Endpoints:\s*/, '').trim().split(',').sort(), entries.slice().sort());
-    assert.match(describe, /TargetPort:\s+8080\/TCP/);
+    // The two controllers write independently: the slices may trail the Endpoints a moment.
+    for (const bin of [kubectlVersioned(30), undefined]) {
+      let describe = '';
+      const shown = await waitFor(
+        async () => {
+          describe = await kubectl.ok(['describe', 'service', 'web'], bin ? { bin } : {});
+          const line = describe.split('\n').find((l) => l.startsWith('Endpoints:'));
+          const list = line?.replace(/^Endpoints:\s*/, '').trim().split(',').sort();
+          return list && list.join() === entries.slice().sort().join() ? list : undefined;
+        },
+        { timeoutMs: 15_000, message: `describe (${bin ?? 'default kubectl'}) listing the three endpoints` },
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}; kubectl showed:\n${describe}`, { cause: err });
+      });
+      assert.equal(shown.length, 3);
+      assert.match(describe, /TargetPort:\s+8080\/TCP/);
+    }
   });
 });

@@ -347,7 +347,7 @@ data: {k: v}
     assert.match(wide, /^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment\s/m);
     const cluster = await k.ok(['api-resources', '--namespaced=false', '-o', 'name']);
     assert.deepEqual(cluster.trim().split('\n'), ['namespaces', 'nodes']);
-    assert.deepEqual((await k.ok(['api-versions'])).trim().split('\n'), ['apps/v1', 'coordination.k8s.io/v1', 'v1']);
+    assert.deepEqual((await k.ok(['api-versions'])).trim().split('\n'), ['apps/v1', 'coordination.k8s.io/v1', 'discovery.k8s.io/v1', 'v1']);
     const explained = await k.ok(['explain', 'deployment.spec', '--recursive']);
     assert.match(explained, /^FIELD: spec <DeploymentSpec>$/m);
     assert.match(explained, /^  template\t<PodTemplateSpec> -required-$/m);

@@ -214,6 +214,12 @@ const kinds: Record<string, MapSchema> = {
     status: workloadStatus,
   }),
   'coordination.k8s.io/Lease': struct({ metadata: objectMeta }),
+  // Endpoints and ports are `+listType=atomic` without a patch strategy; addresses a set.
+  'discovery.k8s.io/EndpointSlice': struct({
+    metadata: objectMeta,
+    endpoints: { type: 'list', listType: 'atomic', items: struct({ addresses: set }) },
+    ports: atomicList,
+  }),
 };
 
 /** Every object has ObjectMeta; beyond that an unknown kind is all defaults (lists atomic). */

@@ -7,58 +7,14 @@ import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
-import type { EventHandlers, Informer, InformerFactory, KubeClient, ResourceRef } from '../../client/interfaces.js';
+import type { KubeClient, ResourceRef } from '../../client/interfaces.js';
 import { objectKey } from '../../client/interfaces.js';
 import { FakeClock } from '../../util/fake-clock.js';
 import { silentLogger } from '../../util/logger.js';
+import { FakeInformerFactory } from '../../../test/util/fake-informers.js';
 import { waitFor } from '../../../test/util/wait.js';
-import { EndpointsController, headlessServiceLabel, lastChangeTriggerTimeAnnotation, overCapacityAnnotation } from './endpoints-controller.js';
-
-class FakeInformer implements Informer {
-  readonly items = new Map<string, KubeObject>();
-  private readonly handlers: EventHandlers<KubeObject>[] = [];
-  readonly lister = {
-    get: (k: string) => this.items.get(k),
-    list: (ns?: string) => [...this.items.values()].filter((o) => ns === undefined || o.metadata.namespace === ns),
-    byIndex: () => [],
-  };
-  addHandlers(h: EventHandlers<KubeObject>): void {
-    this.handlers.push(h);
-  }
-  addIndex(): void {}
-  async start(): Promise<void> {}
-  hasSynced(): boolean {
-    return true;
-  }
-  stop(): void {}
-  add(obj: KubeObject): void {
-    this.items.set(objectKey(obj), obj);
-    for (const h of this.handlers) h.onAdd?.(obj);
-  }
-  update(obj: KubeObject): void {
-    const old = this.items.get(objectKey(obj))!;
-    this.items.set(objectKey(obj), obj);
-    for (const h of this.handlers) h.onUpdate?.(old, obj);
-  }
-  remove(key: string): void {
-    const old = this.items.get(key)!;
-    this.items.delete(key);
-    for (const h of this.handlers) h.onDelete?.(old);
-  }
-}
-
-class FakeFactory implements InformerFactory {
-  private readonly informers = new Map<string, FakeInformer>();
-  informerFor<T extends KubeObject>(res: ResourceRef): Informer<T> {
-    return this.get(res.plural) as unknown as Informer<T>;
-  }
-  async start(): Promise<void> {}
-  stop(): void {}
-  get(plural: string): FakeInformer {
-    if (!this.informers.has(plural)) this.informers.set(plural, new FakeInformer());
-    return this.informers.get(plural)!;
-  }
-}
+import { EndpointsController, lastChangeTriggerTimeAnnotation, overCapacityAnnotation } from './endpoints-controller.js';
+import { headlessServiceLabel } from './pod-endpoints.js';
 
 interface Write {
   verb: 'create' | 'update' | 'delete';
@@ -68,7 +24,7 @@ interface Write {
 
 function setup(opts: { fail?: (verb: Write['verb']) => Error | undefined; batchMs?: number } = {}) {
   const clock = new FakeClock();
-  const factory = new FakeFactory();
+  const factory = new FakeInformerFactory();
   const writes: Write[] = [];
   const events: { key: string; type: string; reason: string; message: string }[] = [];
   let rv = 100;

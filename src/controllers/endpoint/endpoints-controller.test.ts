@@ -19,7 +19,8 @@ import { silentLogger } from '../../util/logger.js';
 import { waitFor } from '../../../test/util/wait.js';
 import { DeploymentController } from '../deployment/controller.js';
 import { ReplicaSetController } from '../replicaset/replicaset-controller.js';
-import { EndpointsController, headlessServiceLabel, lastChangeTriggerTimeAnnotation } from './endpoints-controller.js';
+import { EndpointsController, lastChangeTriggerTimeAnnotation } from './endpoints-controller.js';
+import { headlessServiceLabel } from './pod-endpoints.js';
 
 function deployment(name: string, replicas: number): KubeObject {
   const labels = { app: name };

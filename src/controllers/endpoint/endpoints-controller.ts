@@ -23,7 +23,7 @@ import { objectKey, splitKey, type Informer, type InformerFactory, type KubeClie
 import { RateLimitedQueue } from '../../client/workqueue.js';
 import { realClock, type Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
-import { isPodReady } from '../replicaset/pod-utils.js';
+import { headlessServiceLabel, isServiceIPSet, servicesForPodUpdate } from './pod-endpoints.js';
 import { desiredSubsets, maxEndpointsCapacity, normalizeSubsets, subsetsEqual, truncateSubsets } from './subsets.js';
 import { formatTriggerTime, TriggerTimeTracker } from './trigger-time.js';
 
@@ -31,8 +31,6 @@ import { formatTriggerTime, TriggerTimeTracker } from './trigger-time.js';
 export const overCapacityAnnotation = 'endpoints.kubernetes.io/over-capacity';
 /** When the change this Endpoints reflects happened (see trigger-time.ts). */
 export const lastChangeTriggerTimeAnnotation = 'endpoints.kubernetes.io/last-change-trigger-time';
-/** Label on the Endpoints of a Service without a cluster IP. */
-export const headlessServiceLabel = 'service.kubernetes.io/headless';
 /** Endpoints carrying it hold an old-style leader election record, not a Service's addresses. */
 const leaderElectionAnnotation = 'control-plane.alpha.kubernetes.io/leader';
 
@@ -178,28 +176,9 @@ export class EndpointsController {
     for (const key of keys) this.queue.addAfter(key, this.batchMs);
   }
 
-  /**
-   * A pod update matters when it changes what the pod contributes (readiness, IPs, deletion,
-   * DNS name) to the Services it matches, or which Services match it: then the Services
-   * matching it before or after; for a label change alone, only those that gained or lost it.
-   */
+  /** A pod update concerns the Services it can change the endpoints of (see servicesForPodUpdate). */
   private updatePod(old: KubeObject, cur: KubeObject): void {
-    if (old.metadata.resourceVersion === cur.metadata.resourceVersion) return;
-    const changed = podEndpointsChanged(old, cur);
-    const labelsChanged = !deepEqual(old.metadata.labels ?? {}, cur.metadata.labels ?? {});
-    if (!changed && !labelsChanged) return;
-    const now = this.servicesSelecting(cur.metadata.namespace, cur.metadata.labels);
-    if (!labelsChanged) {
-      this.enqueueServices(now);
-      return;
-    }
-    const before = this.servicesSelecting(old.metadata.namespace, old.metadata.labels);
-    if (changed) {
-      this.enqueueServices(new Set([...now, ...before]));
-      return;
-    }
-    for (const key of now) if (!before.has(key)) this.queue.addAfter(key, this.batchMs);
-    for (const key of before) if (!now.has(key)) this.queue.addAfter(key, this.batchMs);
+    this.enqueueServices(servicesForPodUpdate(old, cur, (ns, labels) => this.servicesSelecting(ns, labels)));
   }
 
   // --- the sync ----------------------------------------------------------------------------------
@@ -251,7 +230,7 @@ export class EndpointsController {
     const next: KubeObject = current ? clone(current) : { metadata: { name, namespace } };
     next.apiVersion = 'v1';
     next.kind = 'Endpoints';
-    if (svc.spec?.clusterIP === 'None' || !svc.spec?.clusterIP) labels[headlessServiceLabel] = '';
+    if (!isServiceIPSet(svc)) labels[headlessServiceLabel] = '';
     if (Object.keys(labels).length) next.metadata.labels = labels;
     else delete next.metadata.labels;
     const annotations: Record<string, string> = { ...(next.metadata.annotations ?? {}) };
@@ -306,24 +285,4 @@ export class EndpointsController {
     }
     return current !== undefined && current.metadata.resourceVersion === mark.resourceVersion;
   }
-}
-
-function podIPList(pod: KubeObject): string[] {
-  const ips = Array.isArray(pod.status?.podIPs) ? pod.status.podIPs.map((p: { ip?: string }) => p?.ip ?? '') : [];
-  return ips.length ? ips : pod.status?.podIP ? [pod.status.podIP] : [];
-}
-
-/**
- * Whether a pod update can change what it contributes to an Endpoints (kube's
- * podEndpointsChanged): deletion began, readiness, IPs, or the hostname/subdomain it is
- * published under. Name, namespace, uid and node are fixed before a pod has an IP.
- */
-export function podEndpointsChanged(old: KubeObject, cur: KubeObject): boolean {
-  if (old.metadata.deletionTimestamp !== cur.metadata.deletionTimestamp) return true;
-  if (isPodReady(old) !== isPodReady(cur)) return true;
-  if (old.status?.phase !== cur.status?.phase) return true;
-  if (old.spec?.hostname !== cur.spec?.hostname || old.spec?.subdomain !== cur.spec?.subdomain) return true;
-  const a = podIPList(old);
-  const b = podIPList(cur);
-  return a.length !== b.length || a.some((ip, i) => ip !== b[i]);
 }

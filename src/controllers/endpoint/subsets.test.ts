@@ -1,11 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../api/object.js';
+import { findPort, shouldPodBeInEndpoints } from './pod-endpoints.js';
 import {
   desiredSubsets,
-  findPort,
   repackSubsets,
-  shouldPodBeInEndpoints,
   subsetsEqual,
   truncateSubsets,
   type EndpointAddress,

@@ -1,13 +1,15 @@
 /**
  * What the Endpoints of a Service should say, as pure functions of the Service and its pods:
- * which pods count (`shouldPodBeInEndpoints`), which address and port each contributes
- * (`podEndpointAddress`, `findPort`), and the canonical subset layout Kubernetes' endpoints
- * controller writes (`repackSubsets`, pkg/api/v1/endpoints), truncated at 1000 addresses.
+ * the address each pod contributes (`podEndpointAddress`; which pods count and on which ports
+ * is pod-endpoints.ts's, shared with the EndpointSlice controller), and the canonical subset
+ * layout Kubernetes' endpoints controller writes (`repackSubsets`, pkg/api/v1/endpoints),
+ * truncated at 1000 addresses.
  */
 import type { KubeObject } from '../../api/object.js';
 import { isPlainObject } from '../../api/object.js';
 import { deepEqual } from '../../api/kinds/common.js';
 import { isPodReady } from '../replicaset/pod-utils.js';
+import { findPort, isIPv6, podIPs, shouldPodBeInEndpoints, shouldSetHostname, type ServicePort } from './pod-endpoints.js';
 
 export interface ObjectReference {
   kind?: string;
@@ -41,44 +43,6 @@ export interface EndpointSubset {
 /** The most addresses (ready and not) one Endpoints object carries (kube's maxCapacity). */
 export const maxEndpointsCapacity = 1000;
 
-interface ServicePort {
-  name?: string;
-  port?: number;
-  protocol?: string;
-  appProtocol?: string;
-  targetPort?: number | string;
-}
-
-interface ContainerPort {
-  name?: string;
-  containerPort?: number;
-  protocol?: string;
-}
-
-function isTerminal(pod: KubeObject): boolean {
-  const phase = pod.status?.phase;
-  return phase === 'Succeeded' || phase === 'Failed';
-}
-
-function podIPs(pod: KubeObject): string[] {
-  const ips = Array.isArray(pod.status?.podIPs) ? pod.status.podIPs.map((p: { ip?: unknown }) => p?.ip).filter((ip: unknown) => typeof ip === 'string' && ip) : [];
-  if (ips.length === 0 && typeof pod.status?.podIP === 'string' && pod.status.podIP) return [pod.status.podIP];
-  return ips;
-}
-
-const isIPv6 = (ip: string) => ip.includes(':');
-
-/**
- * Whether a pod belongs in a Service's Endpoints at all: it has an IP, has not finished, and
- * is not being deleted unless the Service publishes not-ready addresses (kube's
- * ShouldPodBeInEndpoints).
- */
-export function shouldPodBeInEndpoints(pod: KubeObject, includeTerminating: boolean): boolean {
-  if (isTerminal(pod)) return false;
-  if (podIPs(pod).length === 0) return false;
-  return includeTerminating || !pod.metadata.deletionTimestamp;
-}
-
 /**
  * The pod's address in the Service's IP family (the Service's first ipFamily; for a Service
  * without families, its cluster IP's, or for a headless one the pod's primary IP's).
@@ -95,36 +59,10 @@ export function podEndpointAddress(svc: KubeObject, pod: KubeObject): EndpointAd
   if (!ip) return undefined;
   const addr: EndpointAddress = { ip };
   // Only pods of this Service's subdomain get a DNS name under it.
-  const hostname = pod.spec?.hostname;
-  if (typeof hostname === 'string' && hostname && pod.spec?.subdomain === svc.metadata.name && pod.metadata.namespace === svc.metadata.namespace) {
-    addr.hostname = hostname;
-  }
+  if (shouldSetHostname(pod, svc)) addr.hostname = pod.spec.hostname;
   if (typeof pod.spec?.nodeName === 'string' && pod.spec.nodeName) addr.nodeName = pod.spec.nodeName;
   addr.targetRef = { kind: 'Pod', namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid };
   return addr;
-}
-
-/**
- * The pod's port a Service port sends to: a numeric targetPort as is; a named one looked up by
- * name and protocol among the containers' ports, then the sidecars' (restartable init
- * containers). Undefined when the pod has no such named port.
- */
-export function findPort(pod: KubeObject, svcPort: ServicePort): number | undefined {
-  const target = svcPort.targetPort ?? svcPort.port;
-  if (typeof target === 'number') return target;
-  if (typeof target !== 'string') return undefined;
-  const protocol = svcPort.protocol ?? 'TCP';
-  const lookIn = (containers: unknown, onlySidecars: boolean): number | undefined => {
-    if (!Array.isArray(containers)) return undefined;
-    for (const c of containers) {
-      if (!isPlainObject(c) || (onlySidecars && c.restartPolicy !== 'Always')) continue;
-      for (const p of (Array.isArray(c.ports) ? c.ports : []) as ContainerPort[]) {
-        if (p?.name === target && (p.protocol ?? 'TCP') === protocol && typeof p.containerPort === 'number') return p.containerPort;
-      }
-    }
-    return undefined;
-  };
-  return lookIn(pod.spec?.containers, false) ?? lookIn(pod.spec?.initContainers, true);
 }
 
 function endpointPort(svcPort: ServicePort, port: number): EndpointPort {

@@ -1,0 +1,269 @@
+/**
+ * The EndpointSlice controller (kube-controller-manager's endpointslice-controller,
+ * pkg/controller/endpointslice): for every Service with a selector, keeps EndpointSlices
+ * labelled `kubernetes.io/service-name=<service>` and managed by
+ * `endpointslice-controller.k8s.io`, listing the pods the selector picks with their
+ * readiness, serving and terminating conditions, node, zone and resolved ports.
+ *
+ * Event handlers turn Service, pod and slice events into Service keys; a worker re-reads the
+ * Service, its pods and its slices from the informer caches, plans the writes with
+ * reconcileSlices and carries them out. Slices of a deleted Service are left to the garbage
+ * collector (they are owned by it). The slice tracker keeps a stale cache from causing double
+ * writes and tells this controller's own echoes from changes made by others.
+ */
+import { ApiError } from '../../api/errors.js';
+import { matchesLabels, selectorFromMap, type Selector } from '../../api/labels.js';
+import type { KubeObject } from '../../api/object.js';
+import { isPlainObject } from '../../api/object.js';
+import { endpointslices as slicesResource, managedByLabel, serviceNameLabel } from '../../api/kinds/endpointslices.js';
+import { nodes as nodesResource } from '../../api/kinds/nodes.js';
+import { pods as podsResource } from '../../api/kinds/pods.js';
+import { services as servicesResource } from '../../api/kinds/services.js';
+import { runController, type ControllerHandle, type ReconcileResult } from '../../client/controller.js';
+import type { EventRecorder } from '../../client/events.js';
+import { objectKey, splitKey, type Informer, type InformerFactory, type KubeClient } from '../../client/interfaces.js';
+import { RateLimitedQueue } from '../../client/workqueue.js';
+import { realClock, type Clock } from '../../util/clock.js';
+import type { Logger } from '../../util/logger.js';
+import { servicesForPodUpdate } from '../endpoint/pod-endpoints.js';
+import { formatTriggerTime, TriggerTimeTracker } from '../endpoint/trigger-time.js';
+import { reconcileSlices } from './reconciler.js';
+import { EndpointSliceTracker } from './slice-tracker.js';
+
+/** The managed-by value of the slices this controller owns. */
+export const controllerName = 'endpointslice-controller.k8s.io';
+/** When the change a slice reflects happened (see trigger-time.ts). */
+export const lastChangeTriggerTimeAnnotation = 'endpoints.kubernetes.io/last-change-trigger-time';
+/** Slice events wait at least this long before their Service syncs (kube's endpointSliceChangeMinSyncDelay). */
+const sliceChangeMinSyncDelayMs = 1000;
+
+export interface EndpointSliceControllerOptions {
+  client: KubeClient;
+  informers: InformerFactory;
+  /** Where FailedToUpdateEndpointSlices warnings go (source endpoint-slice-controller). */
+  recorder: Pick<EventRecorder, 'event'>;
+  clock?: Clock;
+  logger: Logger;
+  /** Services synced concurrently (--concurrent-service-endpoint-syncs, default 5). */
+  workers?: number;
+  /** Endpoints per slice (--max-endpoints-per-slice, default 100; the API allows up to 1000). */
+  maxEndpointsPerSlice?: number;
+  /** How long a pod change waits before its Services sync (--endpointslice-updates-batch-period, default 0). */
+  endpointUpdatesBatchPeriodMs?: number;
+}
+
+export class EndpointSliceController {
+  private readonly client: KubeClient;
+  private readonly recorder: Pick<EventRecorder, 'event'>;
+  private readonly log: Logger;
+  private readonly workers: number;
+  private readonly maxPerSlice: number;
+  private readonly batchMs: number;
+  private readonly serviceInformer: Informer;
+  private readonly podInformer: Informer;
+  private readonly nodeInformer: Informer;
+  private readonly sliceInformer: Informer;
+  private readonly queue: RateLimitedQueue;
+  private readonly triggerTimes = new TriggerTimeTracker();
+  private readonly tracker = new EndpointSliceTracker((s) => s.metadata.labels?.[serviceNameLabel] ?? '');
+  private readonly selectors = new WeakMap<KubeObject, Selector | null>();
+  private handle?: ControllerHandle;
+  private stopped = false;
+
+  constructor(opts: EndpointSliceControllerOptions) {
+    this.client = opts.client;
+    this.recorder = opts.recorder;
+    this.log = opts.logger.child({ controller: 'endpointslice' });
+    this.workers = opts.workers ?? 5;
+    this.maxPerSlice = opts.maxEndpointsPerSlice ?? 100;
+    this.batchMs = opts.endpointUpdatesBatchPeriodMs ?? 0;
+    this.queue = new RateLimitedQueue({ clock: opts.clock ?? realClock });
+
+    this.serviceInformer = opts.informers.informerFor(servicesResource);
+    this.podInformer = opts.informers.informerFor(podsResource);
+    this.nodeInformer = opts.informers.informerFor(nodesResource);
+    this.sliceInformer = opts.informers.informerFor(slicesResource);
+
+    this.serviceInformer.addHandlers({
+      onAdd: (svc) => this.queue.add(objectKey(svc)),
+      onUpdate: (_old, cur) => this.queue.add(objectKey(cur)),
+      onDelete: (svc) => this.queue.add(objectKey(svc)),
+    });
+    this.podInformer.addHandlers({
+      onAdd: (pod) => this.enqueueServices(this.servicesSelecting(pod.metadata.namespace, pod.metadata.labels)),
+      onUpdate: (old, cur) => this.enqueueServices(servicesForPodUpdate(old, cur, (ns, labels) => this.servicesSelecting(ns, labels))),
+      onDelete: (pod) => this.enqueueServices(this.servicesSelecting(pod.metadata.namespace, pod.metadata.labels)),
+    });
+    this.sliceInformer.addHandlers({
+      onAdd: (slice) => {
+        if (this.managedHere(slice) && this.tracker.shouldSync(slice)) this.enqueueForSlice(slice);
+      },
+      onUpdate: (old, cur) => {
+        // The controller never moves a slice to another Service, but users may.
+        if (old.metadata.labels?.[serviceNameLabel] !== cur.metadata.labels?.[serviceNameLabel]) {
+          this.enqueueForSlice(cur);
+          this.enqueueForSlice(old);
+          return;
+        }
+        if (this.managedHere(old) !== this.managedHere(cur) || (this.managedHere(cur) && this.tracker.shouldSync(cur))) this.enqueueForSlice(cur);
+      },
+      onDelete: (slice) => {
+        // A deletion this controller did not make (a user's) is repaired.
+        if (this.managedHere(slice) && this.tracker.has(slice) && !this.tracker.handleDeletion(slice)) this.enqueueForSlice(slice);
+      },
+    });
+  }
+
+  /** Starts the workers once the Service, pod, node and slice caches hold their initial lists. */
+  async start(): Promise<void> {
+    if (this.handle || this.stopped) return;
+    await Promise.all([this.serviceInformer.start(), this.podInformer.start(), this.nodeInformer.start(), this.sliceInformer.start()]);
+    if (this.stopped) return;
+    this.handle = runController({
+      name: 'endpointslice',
+      queue: this.queue,
+      workers: this.workers,
+      reconcile: (key) => this.syncService(key),
+      logger: this.log,
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.queue.shutDown();
+    await this.handle?.stop();
+  }
+
+  // --- event handlers: events to keys ----------------------------------------------------------
+
+  private managedHere(slice: KubeObject): boolean {
+    return slice.metadata.labels?.[managedByLabel] === controllerName;
+  }
+
+  private enqueueForSlice(slice: KubeObject): void {
+    const svc = slice.metadata.labels?.[serviceNameLabel];
+    if (!svc) return;
+    this.queue.addAfter(`${slice.metadata.namespace}/${svc}`, Math.max(sliceChangeMinSyncDelayMs, this.batchMs));
+  }
+
+  /** The Service's selector, compiled once per cached object; null without one (its slices are made by hand). */
+  private selectorOf(svc: KubeObject): Selector | null {
+    let sel = this.selectors.get(svc);
+    if (sel === undefined) {
+      const m = svc.spec?.selector;
+      sel = isPlainObject(m) && Object.keys(m).length > 0 ? selectorFromMap(m as Record<string, string>) : null;
+      this.selectors.set(svc, sel);
+    }
+    return sel;
+  }
+
+  private servicesSelecting(namespace: string | undefined, labels: Record<string, string> | undefined): Set<string> {
+    const keys = new Set<string>();
+    for (const svc of this.serviceInformer.lister.list(namespace ?? '')) {
+      const sel = this.selectorOf(svc);
+      if (sel && matchesLabels(sel, labels)) keys.add(objectKey(svc));
+    }
+    return keys;
+  }
+
+  private enqueueServices(keys: Iterable<string>): void {
+    for (const key of keys) this.queue.addAfter(key, this.batchMs);
+  }
+
+  // --- the sync ----------------------------------------------------------------------------------
+
+  /**
+   * Brings the slices of one Service (by "namespace/name" key) in line with its pods. Rejects
+   * to be retried with back-off; asks for a requeue while the slice cache lags behind this
+   * controller's writes or a pod's node is not known yet.
+   */
+  async syncService(key: string): Promise<ReconcileResult | void> {
+    const { namespace, name } = splitKey(key);
+    const svc = this.serviceInformer.lister.get(key);
+    if (!svc) {
+      // Its slices are owned by it: the garbage collector deletes them.
+      this.triggerTimes.delete(key);
+      this.tracker.deleteService(key);
+      return;
+    }
+    if (svc.spec?.type === 'ExternalName') return;
+    const selector = this.selectorOf(svc);
+    if (!selector) return;
+
+    const pods = this.podInformer.lister.list(namespace ?? '').filter((p) => matchesLabels(selector, p.metadata.labels));
+    const slices = this.sliceInformer.lister
+      .list(namespace ?? '')
+      .filter((s) => s.metadata.labels?.[serviceNameLabel] === name && this.managedHere(s) && !s.metadata.deletionTimestamp);
+    if (this.tracker.staleSlices(key, slices)) {
+      this.log.debug('endpointslice cache behind our last write; waiting', { key });
+      return { requeue: true };
+    }
+    // Computed even when nothing is written, so the tracker's view stays current.
+    const triggerTime = this.triggerTimes.compute(key, svc, pods);
+
+    const plan = reconcileSlices({
+      service: svc,
+      pods,
+      existing: slices,
+      node: (n) => this.nodeInformer.lister.get(n),
+      maxEndpointsPerSlice: this.maxPerSlice,
+      controllerName,
+    });
+    try {
+      await this.apply(svc, plan.create, plan.update, plan.delete, triggerTime);
+    } catch (err) {
+      this.recorder.event(svc, 'Warning', 'FailedToUpdateEndpointSlices', `Error updating Endpoint Slices for Service ${namespace}/${name}: ${(err as Error).message}`);
+      throw err;
+    }
+    if (plan.podsOnMissingNodes.length) {
+      this.log.info('skipped pods whose node is unknown; will retry', { key, pods: plan.podsOnMissingNodes });
+      return { requeue: true };
+    }
+  }
+
+  private async apply(svc: KubeObject, create: KubeObject[], update: KubeObject[], del: KubeObject[], triggerTime: number | undefined): Promise<void> {
+    const ns = svc.metadata.namespace;
+    const stamp = (slice: KubeObject) => {
+      const annotations: Record<string, string> = { ...(slice.metadata.annotations ?? {}) };
+      if (triggerTime !== undefined) annotations[lastChangeTriggerTimeAnnotation] = formatTriggerTime(triggerTime);
+      else delete annotations[lastChangeTriggerTimeAnnotation];
+      if (Object.keys(annotations).length) slice.metadata.annotations = annotations;
+      else delete slice.metadata.annotations;
+    };
+    // No new slices for a Service being deleted: the garbage collector would race them.
+    if (!svc.metadata.deletionTimestamp) {
+      for (const slice of create) {
+        stamp(slice);
+        let created: KubeObject;
+        try {
+          created = await this.client.create(slicesResource, ns, slice);
+        } catch (err) {
+          // Nothing can be created in a namespace being deleted: nothing to retry either.
+          const causes = err instanceof ApiError ? err.details?.causes ?? [] : [];
+          if (causes.some((c) => c.reason === 'NamespaceTerminating')) return;
+          throw new Error(`failed to create EndpointSlice for Service ${ns}/${svc.metadata.name}: ${(err as Error).message}`, { cause: err });
+        }
+        this.tracker.update(created);
+      }
+    }
+    for (const slice of update) {
+      stamp(slice);
+      let written: KubeObject;
+      try {
+        written = await this.client.update(slicesResource, slice);
+      } catch (err) {
+        throw new Error(`failed to update ${slice.metadata.name} EndpointSlice for Service ${ns}/${svc.metadata.name}: ${(err as Error).message}`, { cause: err });
+      }
+      this.tracker.update(written);
+    }
+    for (const slice of del) {
+      try {
+        await this.client.delete(slicesResource, ns, slice.metadata.name!);
+      } catch (err) {
+        if (err instanceof ApiError && err.code === 404) continue;
+        throw new Error(`failed to delete ${slice.metadata.name} EndpointSlice for Service ${ns}/${svc.metadata.name}: ${(err as Error).message}`, { cause: err });
+      }
+      this.tracker.expectDeletion(slice);
+    }
+  }
+}
