@@ -10,9 +10,9 @@
  * waiting is synced once, so a burst of pod changes costs one write per Service.
  */
 import { ApiError } from '../../api/errors.js';
-import { matchesLabels, selectorFromMap, type Selector } from '../../api/labels.js';
+import { matchesLabels } from '../../api/labels.js';
 import type { KubeObject } from '../../api/object.js';
-import { clone, isPlainObject } from '../../api/object.js';
+import { clone } from '../../api/object.js';
 import { deepEqual } from '../../api/kinds/common.js';
 import { endpoints as endpointsResource } from '../../api/kinds/endpoints.js';
 import { pods as podsResource } from '../../api/kinds/pods.js';
@@ -23,7 +23,7 @@ import { objectKey, splitKey, type Informer, type InformerFactory, type KubeClie
 import { RateLimitedQueue } from '../../client/workqueue.js';
 import { realClock, type Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
-import { headlessServiceLabel, isServiceIPSet, servicesForPodUpdate } from './pod-endpoints.js';
+import { headlessServiceLabel, isServiceIPSet, ServiceSelectors } from './pod-endpoints.js';
 import { desiredSubsets, maxEndpointsCapacity, normalizeSubsets, subsetsEqual, truncateSubsets } from './subsets.js';
 import { formatTriggerTime, TriggerTimeTracker } from './trigger-time.js';
 
@@ -77,7 +77,7 @@ export class EndpointsController {
   private readonly queue: RateLimitedQueue;
   private readonly triggerTimes = new TriggerTimeTracker();
   private readonly stale = new Map<string, StaleMark>();
-  private readonly selectors = new WeakMap<KubeObject, Selector | null>();
+  private readonly serviceSelectors: ServiceSelectors;
   private handle?: ControllerHandle;
   private stopped = false;
 
@@ -91,6 +91,7 @@ export class EndpointsController {
     this.queue = new RateLimitedQueue({ clock: this.clock });
 
     this.serviceInformer = opts.informers.informerFor(servicesResource);
+    this.serviceSelectors = new ServiceSelectors(this.serviceInformer);
     this.podInformer = opts.informers.informerFor(podsResource);
     this.endpointsInformer = opts.informers.informerFor(endpointsResource);
 
@@ -100,9 +101,9 @@ export class EndpointsController {
       onDelete: (svc) => this.queue.add(objectKey(svc)),
     });
     this.podInformer.addHandlers({
-      onAdd: (pod) => this.enqueueServices(this.servicesSelecting(pod.metadata.namespace, pod.metadata.labels)),
+      onAdd: (pod) => this.enqueueServices(this.serviceSelectors.selecting(pod.metadata.namespace, pod.metadata.labels)),
       onUpdate: (old, cur) => this.updatePod(old, cur),
-      onDelete: (pod) => this.enqueueServices(this.servicesSelecting(pod.metadata.namespace, pod.metadata.labels)),
+      onDelete: (pod) => this.enqueueServices(this.serviceSelectors.selecting(pod.metadata.namespace, pod.metadata.labels)),
     });
     this.endpointsInformer.addHandlers({
       // A creation of ours is in the cache now: syncs may trust it again.
@@ -149,36 +150,13 @@ export class EndpointsController {
 
   // --- event handlers: events to keys ----------------------------------------------------------
 
-  /** The Service's selector, compiled once per cached object; null when it selects nothing. */
-  private selectorOf(svc: KubeObject): Selector | null {
-    let sel = this.selectors.get(svc);
-    if (sel === undefined) {
-      const m = svc.spec?.selector;
-      // A Service without a selector (or an empty one, which the API stores as none) has its
-      // Endpoints managed by hand.
-      sel = isPlainObject(m) && Object.keys(m).length > 0 ? selectorFromMap(m as Record<string, string>) : null;
-      this.selectors.set(svc, sel);
-    }
-    return sel;
-  }
-
-  /** Keys of the Services in the namespace whose selector matches these labels. */
-  private servicesSelecting(namespace: string | undefined, labels: Record<string, string> | undefined): Set<string> {
-    const keys = new Set<string>();
-    for (const svc of this.serviceInformer.lister.list(namespace ?? '')) {
-      const sel = this.selectorOf(svc);
-      if (sel && matchesLabels(sel, labels)) keys.add(objectKey(svc));
-    }
-    return keys;
-  }
-
   private enqueueServices(keys: Iterable<string>): void {
     for (const key of keys) this.queue.addAfter(key, this.batchMs);
   }
 
   /** A pod update concerns the Services it can change the endpoints of (see servicesForPodUpdate). */
   private updatePod(old: KubeObject, cur: KubeObject): void {
-    this.enqueueServices(servicesForPodUpdate(old, cur, (ns, labels) => this.servicesSelecting(ns, labels)));
+    this.enqueueServices(this.serviceSelectors.forPodUpdate(old, cur));
   }
 
   // --- the sync ----------------------------------------------------------------------------------
@@ -204,7 +182,7 @@ export class EndpointsController {
     }
     // ExternalName Services point elsewhere; selector-less ones have hand-made Endpoints.
     if (svc.spec?.type === 'ExternalName') return;
-    const selector = this.selectorOf(svc);
+    const selector = this.serviceSelectors.of(svc);
     if (!selector) return;
 
     const pods = this.podInformer.lister.list(namespace ?? '').filter((p) => matchesLabels(selector, p.metadata.labels));

@@ -7,6 +7,9 @@
 import type { KubeObject } from '../../api/object.js';
 import { isPlainObject } from '../../api/object.js';
 import { deepEqual } from '../../api/kinds/common.js';
+import { matchesLabels, selectorFromMap, type Selector } from '../../api/labels.js';
+import type { Informer } from '../../client/interfaces.js';
+import { objectKey } from '../../client/interfaces.js';
 import { isPodReady } from '../replicaset/pod-utils.js';
 
 /** Label on the Endpoints and EndpointSlices of a Service without a cluster IP (headless). */
@@ -131,4 +134,41 @@ export function servicesForPodUpdate(
   for (const key of now) if (!before.has(key)) out.add(key);
   for (const key of before) if (!now.has(key)) out.add(key);
   return out;
+}
+
+/**
+ * Which cached Services select a pod, for both endpoint controllers' event handlers: each
+ * Service's selector is compiled once per cached object. A Service without a selector (or with
+ * an empty one, which the API stores as none) selects nothing: its endpoints are made by hand.
+ */
+export class ServiceSelectors {
+  private readonly compiled = new WeakMap<KubeObject, Selector | null>();
+
+  constructor(private readonly services: Informer) {}
+
+  /** The Service's selector; null when it selects nothing. */
+  of(svc: KubeObject): Selector | null {
+    let sel = this.compiled.get(svc);
+    if (sel === undefined) {
+      const m = svc.spec?.selector;
+      sel = isPlainObject(m) && Object.keys(m).length > 0 ? selectorFromMap(m as Record<string, string>) : null;
+      this.compiled.set(svc, sel);
+    }
+    return sel;
+  }
+
+  /** Keys of the Services in the namespace whose selector matches these labels. */
+  selecting(namespace: string | undefined, labels: Record<string, string> | undefined): Set<string> {
+    const keys = new Set<string>();
+    for (const svc of this.services.lister.list(namespace ?? '')) {
+      const sel = this.of(svc);
+      if (sel && matchesLabels(sel, labels)) keys.add(objectKey(svc));
+    }
+    return keys;
+  }
+
+  /** The Services a pod update concerns (see servicesForPodUpdate). */
+  forPodUpdate(old: KubeObject, cur: KubeObject): Set<string> {
+    return servicesForPodUpdate(old, cur, (ns, labels) => this.selecting(ns, labels));
+  }
 }

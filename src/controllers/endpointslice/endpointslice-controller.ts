@@ -12,9 +12,8 @@
  * writes and tells this controller's own echoes from changes made by others.
  */
 import { ApiError } from '../../api/errors.js';
-import { matchesLabels, selectorFromMap, type Selector } from '../../api/labels.js';
+import { matchesLabels } from '../../api/labels.js';
 import type { KubeObject } from '../../api/object.js';
-import { isPlainObject } from '../../api/object.js';
 import { endpointslices as slicesResource, managedByLabel, serviceNameLabel } from '../../api/kinds/endpointslices.js';
 import { nodes as nodesResource } from '../../api/kinds/nodes.js';
 import { pods as podsResource } from '../../api/kinds/pods.js';
@@ -25,7 +24,7 @@ import { objectKey, splitKey, type Informer, type InformerFactory, type KubeClie
 import { RateLimitedQueue } from '../../client/workqueue.js';
 import { realClock, type Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
-import { servicesForPodUpdate } from '../endpoint/pod-endpoints.js';
+import { ServiceSelectors } from '../endpoint/pod-endpoints.js';
 import { formatTriggerTime, TriggerTimeTracker } from '../endpoint/trigger-time.js';
 import { reconcileSlices } from './reconciler.js';
 import { EndpointSliceTracker } from './slice-tracker.js';
@@ -66,7 +65,7 @@ export class EndpointSliceController {
   private readonly queue: RateLimitedQueue;
   private readonly triggerTimes = new TriggerTimeTracker();
   private readonly tracker = new EndpointSliceTracker((s) => s.metadata.labels?.[serviceNameLabel] ?? '');
-  private readonly selectors = new WeakMap<KubeObject, Selector | null>();
+  private readonly serviceSelectors: ServiceSelectors;
   private handle?: ControllerHandle;
   private stopped = false;
 
@@ -80,6 +79,7 @@ export class EndpointSliceController {
     this.queue = new RateLimitedQueue({ clock: opts.clock ?? realClock });
 
     this.serviceInformer = opts.informers.informerFor(servicesResource);
+    this.serviceSelectors = new ServiceSelectors(this.serviceInformer);
     this.podInformer = opts.informers.informerFor(podsResource);
     this.nodeInformer = opts.informers.informerFor(nodesResource);
     this.sliceInformer = opts.informers.informerFor(slicesResource);
@@ -90,9 +90,9 @@ export class EndpointSliceController {
       onDelete: (svc) => this.queue.add(objectKey(svc)),
     });
     this.podInformer.addHandlers({
-      onAdd: (pod) => this.enqueueServices(this.servicesSelecting(pod.metadata.namespace, pod.metadata.labels)),
-      onUpdate: (old, cur) => this.enqueueServices(servicesForPodUpdate(old, cur, (ns, labels) => this.servicesSelecting(ns, labels))),
-      onDelete: (pod) => this.enqueueServices(this.servicesSelecting(pod.metadata.namespace, pod.metadata.labels)),
+      onAdd: (pod) => this.enqueueServices(this.serviceSelectors.selecting(pod.metadata.namespace, pod.metadata.labels)),
+      onUpdate: (old, cur) => this.enqueueServices(this.serviceSelectors.forPodUpdate(old, cur)),
+      onDelete: (pod) => this.enqueueServices(this.serviceSelectors.selecting(pod.metadata.namespace, pod.metadata.labels)),
     });
     this.sliceInformer.addHandlers({
       onAdd: (slice) => {
@@ -146,26 +146,6 @@ export class EndpointSliceController {
     this.queue.addAfter(`${slice.metadata.namespace}/${svc}`, Math.max(sliceChangeMinSyncDelayMs, this.batchMs));
   }
 
-  /** The Service's selector, compiled once per cached object; null without one (its slices are made by hand). */
-  private selectorOf(svc: KubeObject): Selector | null {
-    let sel = this.selectors.get(svc);
-    if (sel === undefined) {
-      const m = svc.spec?.selector;
-      sel = isPlainObject(m) && Object.keys(m).length > 0 ? selectorFromMap(m as Record<string, string>) : null;
-      this.selectors.set(svc, sel);
-    }
-    return sel;
-  }
-
-  private servicesSelecting(namespace: string | undefined, labels: Record<string, string> | undefined): Set<string> {
-    const keys = new Set<string>();
-    for (const svc of this.serviceInformer.lister.list(namespace ?? '')) {
-      const sel = this.selectorOf(svc);
-      if (sel && matchesLabels(sel, labels)) keys.add(objectKey(svc));
-    }
-    return keys;
-  }
-
   private enqueueServices(keys: Iterable<string>): void {
     for (const key of keys) this.queue.addAfter(key, this.batchMs);
   }
@@ -187,7 +167,7 @@ export class EndpointSliceController {
       return;
     }
     if (svc.spec?.type === 'ExternalName') return;
-    const selector = this.selectorOf(svc);
+    const selector = this.serviceSelectors.of(svc);
     if (!selector) return;
 
     const pods = this.podInformer.lister.list(namespace ?? '').filter((p) => matchesLabels(selector, p.metadata.labels));
