@@ -24,7 +24,7 @@ export class ApiClient {
   private readonly base: URL;
   private readonly auth: string;
 
-  constructor(private readonly opts: ApiClientOptions) {
+  constructor(opts: ApiClientOptions) {
     this.base = new URL(opts.url);
     this.auth = `Bearer ${opts.token}`;
     this.agent = new https.Agent({ keepAlive: true, maxSockets: opts.maxSockets, ca: opts.ca });

@@ -30,7 +30,7 @@ describe('event expiry', () => {
   });
 
   it('deletes events whose last occurrence is older than the TTL, keeps the rest', async () => {
-    const reg = new ObjectRegistry(store, clock, silentLogger, () => nsType);
+    const reg = new ObjectRegistry(store, clock, () => nsType);
     await reg.create(nsType, undefined, { metadata: { name: 'default' } });
     const ev = (name: string, last: string) => ({
       metadata: { name, namespace: 'default' },

@@ -22,8 +22,6 @@ import {
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const KUBECTL = '/usr/bin/kubectl';
-const KUBECTL_127 = '/usr/lib/google-cloud-sdk/bin/kubectl.1.27';
-const KUBECTL_128 = '/usr/lib/google-cloud-sdk/bin/kubectl.1.28';
 const KUBECTL_129 = '/usr/lib/google-cloud-sdk/bin/kubectl.1.29';
 const KUBECTL_133 = '/usr/lib/google-cloud-sdk/bin/kubectl.1.33';
 

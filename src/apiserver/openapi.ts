@@ -637,7 +637,6 @@ function itemOps(idStem: string, gvk: GVK, schemaName: string): Record<string, O
 function resourcePaths(r: OpenApiResource, out: Record<string, unknown>): void {
   const gvk: GVK = { group: r.group, version: r.version, kind: r.kind };
   const listKind = r.listKind ?? `${r.kind}List`;
-  const listGvk: GVK = { ...gvk, kind: listKind };
   const schema = compiled.get(modelFor(r.group, r.version, r.kind))!.schemaName;
   const listSchema = compiled.get(modelFor(r.group, r.version, listKind))!.schemaName;
   const gi = `${groupIdent(r.group)}${upper(r.version)}`;

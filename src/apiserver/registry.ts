@@ -26,7 +26,6 @@ import type { KeyValue, Store, Watcher } from '../storage/interface.js';
 import { AlreadyExistsError, ConflictError, GoneError, NotFoundError } from '../storage/errors.js';
 import type { Clock } from '../util/clock.js';
 import { rfc3339 } from '../util/clock.js';
-import type { Logger } from '../util/logger.js';
 import type { ObjectFilter } from './selectors.js';
 import { immutable, validateObjectMeta } from '../api/validation.js';
 import { podQOSClass } from '../api/kinds/pods.js';
@@ -121,7 +120,6 @@ export class ObjectRegistry {
   constructor(
     readonly store: Store,
     private readonly clock: Clock,
-    private readonly log: Logger,
     private readonly lookupNamespaceType: () => ResourceType,
   ) {}
 

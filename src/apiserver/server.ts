@@ -165,7 +165,7 @@ export class APIServer {
     }
     const nsType = opts.types.find((t) => t.group === '' && t.plural === 'namespaces');
     if (!nsType) throw new Error('the namespaces resource type is required');
-    this.registry = new ObjectRegistry(opts.store, this.clock, this.log, () => nsType);
+    this.registry = new ObjectRegistry(opts.store, this.clock, () => nsType);
     this.registry.managedFields = recordManagedFields;
     this.healthChecks.set('etcd', () => opts.store.check());
   }
