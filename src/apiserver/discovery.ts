@@ -110,6 +110,8 @@ const subresourceSpecs: Record<string, { kind: string; verbs: string[]; group?: 
   binding: { kind: 'Binding', verbs: ['create'] },
   log: { kind: 'Pod', verbs: ['get'] },
   exec: { kind: 'PodExecOptions', verbs: ['create', 'get'] },
+  attach: { kind: 'PodAttachOptions', verbs: ['create', 'get'] },
+  portforward: { kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
   // Group and version say which Eviction to send; kubectl drain looks for exactly this entry.
   eviction: { kind: 'Eviction', verbs: ['create'], group: 'policy', version: 'v1' },
   finalize: { kind: 'Namespace', verbs: ['update'] },

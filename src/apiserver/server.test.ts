@@ -658,6 +658,10 @@ test('pods/eviction deletes the pod with the Eviction\'s options and answers 201
     v1.resources.find((r) => r.name === 'pods/eviction'),
     { name: 'pods/eviction', singularName: '', namespaced: true, kind: 'Eviction', verbs: ['create'], group: 'policy', version: 'v1' },
   );
+  // The streaming subresources are listed as kube-apiserver lists them (served as 400 until a node agent runs pods).
+  for (const [name, kind] of [['pods/attach', 'PodAttachOptions'], ['pods/exec', 'PodExecOptions'], ['pods/portforward', 'PodPortForwardOptions']]) {
+    assert.deepEqual(v1.resources.find((r) => r.name === name), { name, singularName: '', namespaced: true, kind, verbs: ['create', 'get'] });
+  }
 });
 
 test('CONNECT is answered with a 405 Status, not a dropped connection', async (t) => {

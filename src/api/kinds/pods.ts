@@ -257,7 +257,7 @@ export const pods: ResourceType = {
   shortNames: ['po'],
   categories: ['all'],
   hasStatus: true,
-  extraSubresources: ['binding', 'eviction', 'log', 'exec'],
+  extraSubresources: ['binding', 'eviction', 'log', 'exec', 'attach', 'portforward'],
   defaults: defaultPod,
   validate: validatePod,
   columns: [
