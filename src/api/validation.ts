@@ -257,3 +257,44 @@ export function validateObjectMeta(obj: KubeObject, rt: ResourceType, opts: Obje
   }
   return errs;
 }
+
+/** The 16 bytes of an IPv6 address (or the 4 of an IPv4 one), for classifying it; undefined when not an IP. */
+function ipBytes(ip: string): number[] | undefined {
+  if (!isIPAddress(ip)) return undefined;
+  if (!ip.includes(':')) return ip.split('.').map(Number);
+  let body = ip;
+  let tail: number[] = [];
+  const lastColon = ip.lastIndexOf(':');
+  if (ip.slice(lastColon + 1).includes('.')) {
+    // An embedded IPv4 address ("::ffff:10.0.0.1") stands for the last two groups.
+    tail = ip.slice(lastColon + 1).split('.').map(Number);
+    body = ip.slice(0, lastColon + 1);
+    if (!body.endsWith('::')) body = body.slice(0, -1);
+  }
+  const [head = '', rest = ''] = body.split('::');
+  const groups = (s: string) => s.split(':').filter((g) => g !== '').map((g) => parseInt(g, 16));
+  const h = groups(head);
+  const r = body.includes('::') ? groups(rest) : [];
+  const zeros = 8 - h.length - r.length - tail.length / 2;
+  return [...h, ...Array<number>(zeros).fill(0), ...r].flatMap((g) => [g >> 8, g & 0xff]).concat(tail);
+}
+
+/**
+ * Kubernetes' ValidateNonSpecialIP: endpoint addresses must be routable to a pod, so the
+ * unspecified, loopback and link-local ranges are refused (IPv4-mapped IPv6 as IPv4).
+ */
+export function nonSpecialIPErrors(field: string, ip: string): FieldError[] {
+  let b = ipBytes(ip);
+  if (!b) return [invalidValue(field, ip, 'must be a valid IP address')];
+  if (b.length === 16 && b.slice(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff) b = b.slice(12);
+  const errs: FieldError[] = [];
+  if (b.every((x) => x === 0)) errs.push(invalidValue(field, ip, `may not be unspecified (${ip})`));
+  const v4 = b.length === 4;
+  const loopback = v4 ? b[0] === 127 : b.slice(0, 15).every((x) => x === 0) && b[15] === 1;
+  if (loopback) errs.push(invalidValue(field, ip, 'may not be in the loopback range (127.0.0.0/8, ::1/128)'));
+  const linkLocal = v4 ? b[0] === 169 && b[1] === 254 : b[0] === 0xfe && (b[1]! & 0xc0) === 0x80;
+  if (linkLocal) errs.push(invalidValue(field, ip, 'may not be in the link-local range (169.254.0.0/16, fe80::/10)'));
+  const linkLocalMulticast = v4 ? b[0] === 224 && b[1] === 0 && b[2] === 0 : b[0] === 0xff && (b[1]! & 0x0f) === 0x02;
+  if (linkLocalMulticast) errs.push(invalidValue(field, ip, 'may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)'));
+  return errs;
+}

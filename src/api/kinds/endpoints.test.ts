@@ -27,3 +27,17 @@ test('endpoints defaults and validation', () => {
   assert.deepEqual(endpoints.shortNames, ['ep']);
   assert.deepEqual(endpoints.columns.map((c) => c.name), ['Endpoints', 'Age']);
 });
+
+test('endpoint addresses must be routable to a pod: loopback, link-local and unspecified are refused', () => {
+  const e = ep([{ addresses: [{ ip: '10.0.0.1' }, { ip: '127.0.0.1' }], notReadyAddresses: [{ ip: '169.254.3.4' }, { ip: '0.0.0.0' }, { ip: '::1' }], ports: [{ port: 80 }] }]);
+  endpoints.defaults(e);
+  assert.deepEqual(
+    endpoints.validate(e).map((x) => `${x.field}: ${x.detail}`),
+    [
+      'subsets[0].addresses[1].ip: may not be in the loopback range (127.0.0.0/8, ::1/128)',
+      'subsets[0].notReadyAddresses[0].ip: may not be in the link-local range (169.254.0.0/16, fe80::/10)',
+      'subsets[0].notReadyAddresses[1].ip: may not be unspecified (0.0.0.0)',
+      'subsets[0].notReadyAddresses[2].ip: may not be in the loopback range (127.0.0.0/8, ::1/128)',
+    ],
+  );
+});

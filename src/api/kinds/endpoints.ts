@@ -3,7 +3,7 @@ import type { FieldError } from '../errors.js';
 import type { KubeObject } from '../object.js';
 import type { ResourceType } from '../resource.js';
 import { isDNS1123Label } from '../labels.js';
-import { PORT_RANGE_MSG, invalidValue, isIPAddress, isValidPortNum, nameErrors, notSupported, required } from '../validation.js';
+import { PORT_RANGE_MSG, invalidValue, isIPAddress, isValidPortNum, nameErrors, nonSpecialIPErrors, notSupported, required } from '../validation.js';
 import { ageCell, ageColumn, column, int, list, str } from './common.js';
 
 const protocols = ['SCTP', 'TCP', 'UDP'];
@@ -21,6 +21,8 @@ function validateEndpoints(ep: KubeObject): FieldError[] {
         const ip = str(a.ip);
         if (!ip) errs.push(required(`${path}.${key}[${j}].ip`));
         else if (!isIPAddress(ip)) errs.push(invalidValue(`${path}.${key}[${j}].ip`, ip, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'));
+        // Endpoints must be routable to a pod: no loopback, link-local or unspecified addresses.
+        else errs.push(...nonSpecialIPErrors(`${path}.${key}[${j}].ip`, ip));
       });
     }
     const ports = list(subset, 'ports');
