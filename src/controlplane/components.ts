@@ -20,6 +20,7 @@ import { GarbageCollector } from '../controllers/garbagecollector/garbage-collec
 import { NamespaceController } from '../controllers/namespace/namespace-controller.js';
 import { EndpointsController } from '../controllers/endpoint/endpoints-controller.js';
 import { EndpointSliceController } from '../controllers/endpointslice/endpointslice-controller.js';
+import { EndpointSliceMirroringController } from '../controllers/endpointslicemirroring/endpointslicemirroring-controller.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { SimNodePool } from '../sim/pool.js';
 import { realClock, type Clock } from '../util/clock.js';
@@ -290,6 +291,7 @@ export function startControllerManager(opts: ControllerManagerOptions): Running 
       new NamespaceController({ ...common, recorder: common.recorderFor('namespace-controller') }),
       new EndpointsController({ ...common, recorder: common.recorderFor('endpoint-controller') }),
       new EndpointSliceController({ ...common, recorder: common.recorderFor('endpoint-slice-controller'), maxEndpointsPerSlice: opts.maxEndpointsPerSlice }),
+      new EndpointSliceMirroringController({ ...common, recorder: common.recorderFor('endpoint-slice-mirroring-controller') }),
     ],
   });
 }

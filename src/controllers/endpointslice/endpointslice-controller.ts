@@ -11,7 +11,6 @@
  * collector (they are owned by it). The slice tracker keeps a stale cache from causing double
  * writes and tells this controller's own echoes from changes made by others.
  */
-import { ApiError } from '../../api/errors.js';
 import { matchesLabels } from '../../api/labels.js';
 import type { KubeObject } from '../../api/object.js';
 import { endpointslices as slicesResource, managedByLabel, serviceNameLabel } from '../../api/kinds/endpointslices.js';
@@ -27,7 +26,8 @@ import type { Logger } from '../../util/logger.js';
 import { ServiceSelectors } from '../endpoint/pod-endpoints.js';
 import { formatTriggerTime, TriggerTimeTracker } from '../endpoint/trigger-time.js';
 import { reconcileSlices } from './reconciler.js';
-import { EndpointSliceTracker } from './slice-tracker.js';
+import { EndpointSliceTracker, ownSliceHandlers } from './slice-tracker.js';
+import { writeSliceChanges } from './slice-writer.js';
 
 /** The managed-by value of the slices this controller owns. */
 export const controllerName = 'endpointslice-controller.k8s.io';
@@ -94,24 +94,7 @@ export class EndpointSliceController {
       onUpdate: (old, cur) => this.enqueueServices(this.serviceSelectors.forPodUpdate(old, cur)),
       onDelete: (pod) => this.enqueueServices(this.serviceSelectors.selecting(pod.metadata.namespace, pod.metadata.labels)),
     });
-    this.sliceInformer.addHandlers({
-      onAdd: (slice) => {
-        if (this.managedHere(slice) && this.tracker.shouldSync(slice)) this.enqueueForSlice(slice);
-      },
-      onUpdate: (old, cur) => {
-        // The controller never moves a slice to another Service, but users may.
-        if (old.metadata.labels?.[serviceNameLabel] !== cur.metadata.labels?.[serviceNameLabel]) {
-          this.enqueueForSlice(cur);
-          this.enqueueForSlice(old);
-          return;
-        }
-        if (this.managedHere(old) !== this.managedHere(cur) || (this.managedHere(cur) && this.tracker.shouldSync(cur))) this.enqueueForSlice(cur);
-      },
-      onDelete: (slice) => {
-        // A deletion this controller did not make (a user's) is repaired.
-        if (this.managedHere(slice) && this.tracker.has(slice) && !this.tracker.handleDeletion(slice)) this.enqueueForSlice(slice);
-      },
-    });
+    this.sliceInformer.addHandlers(ownSliceHandlers((slice) => this.managedHere(slice), this.tracker, (slice) => this.enqueueForSlice(slice)));
   }
 
   /** Starts the workers once the Service, pod, node and slice caches hold their initial lists. */
@@ -202,48 +185,23 @@ export class EndpointSliceController {
   }
 
   private async apply(svc: KubeObject, create: KubeObject[], update: KubeObject[], del: KubeObject[], triggerTime: number | undefined): Promise<void> {
-    const ns = svc.metadata.namespace;
-    const stamp = (slice: KubeObject) => {
-      const annotations: Record<string, string> = { ...(slice.metadata.annotations ?? {}) };
-      if (triggerTime !== undefined) annotations[lastChangeTriggerTimeAnnotation] = formatTriggerTime(triggerTime);
-      else delete annotations[lastChangeTriggerTimeAnnotation];
-      if (Object.keys(annotations).length) slice.metadata.annotations = annotations;
-      else delete slice.metadata.annotations;
-    };
-    // No new slices for a Service being deleted: the garbage collector would race them.
-    if (!svc.metadata.deletionTimestamp) {
-      for (const slice of create) {
-        stamp(slice);
-        let created: KubeObject;
-        try {
-          created = await this.client.create(slicesResource, ns, slice);
-        } catch (err) {
-          // Nothing can be created in a namespace being deleted: nothing to retry either.
-          const causes = err instanceof ApiError ? err.details?.causes ?? [] : [];
-          if (causes.some((c) => c.reason === 'NamespaceTerminating')) return;
-          throw new Error(`failed to create EndpointSlice for Service ${ns}/${svc.metadata.name}: ${(err as Error).message}`, { cause: err });
-        }
-        this.tracker.update(created);
-      }
-    }
-    for (const slice of update) {
-      stamp(slice);
-      let written: KubeObject;
-      try {
-        written = await this.client.update(slicesResource, slice);
-      } catch (err) {
-        throw new Error(`failed to update ${slice.metadata.name} EndpointSlice for Service ${ns}/${svc.metadata.name}: ${(err as Error).message}`, { cause: err });
-      }
-      this.tracker.update(written);
-    }
-    for (const slice of del) {
-      try {
-        await this.client.delete(slicesResource, ns, slice.metadata.name!);
-      } catch (err) {
-        if (err instanceof ApiError && err.code === 404) continue;
-        throw new Error(`failed to delete ${slice.metadata.name} EndpointSlice for Service ${ns}/${svc.metadata.name}: ${(err as Error).message}`, { cause: err });
-      }
-      this.tracker.expectDeletion(slice);
-    }
+    await writeSliceChanges(
+      { create, update, delete: del },
+      {
+        client: this.client,
+        tracker: this.tracker,
+        namespace: svc.metadata.namespace ?? '',
+        owner: `Service ${svc.metadata.namespace}/${svc.metadata.name}`,
+        // No new slices for a Service being deleted: the garbage collector would race them.
+        allowCreate: !svc.metadata.deletionTimestamp,
+        beforeWrite: (slice) => {
+          const annotations: Record<string, string> = { ...(slice.metadata.annotations ?? {}) };
+          if (triggerTime !== undefined) annotations[lastChangeTriggerTimeAnnotation] = formatTriggerTime(triggerTime);
+          else delete annotations[lastChangeTriggerTimeAnnotation];
+          if (Object.keys(annotations).length) slice.metadata.annotations = annotations;
+          else delete slice.metadata.annotations;
+        },
+      },
+    );
   }
 }

@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../api/object.js';
-import { addressTypesFor, endpointKey, portMapKey, reconcileSlices, type ReconcileInput, type SlicePlan } from './reconciler.js';
+import { addressTypesFor, reconcileSlices, type ReconcileInput, type SlicePlan } from './reconciler.js';
+import { endpointKey, portMapKey } from './slice-utils.js';
 
 const controllerName = 'endpointslice-controller.k8s.io';
 

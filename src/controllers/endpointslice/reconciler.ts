@@ -11,30 +11,15 @@
  * A Service with no endpoints at all keeps one empty "placeholder" slice.
  */
 import type { KubeObject, OwnerReference } from '../../api/object.js';
-import { clone, isPlainObject } from '../../api/object.js';
+import { clone } from '../../api/object.js';
 import { deepEqual } from '../../api/kinds/common.js';
 import { managedByLabel, serviceNameLabel, type AddressType } from '../../api/kinds/endpointslices.js';
 import { isPodReady } from '../replicaset/pod-utils.js';
 import { findPort, headlessServiceLabel, isIPv6, isServiceIPSet, podIPs, shouldPodBeInEndpoints, shouldSetHostname, type ServicePort } from '../endpoint/pod-endpoints.js';
+import { EndpointSet, endpointsEqualBeyondKey, endpointsOf, portMapKey, recycleSlices, str, withoutKeys, type SliceChanges, type SliceEndpoint, type SlicePort } from './slice-utils.js';
+
 /** The node label an endpoint's zone is read from. */
 export const zoneLabel = 'topology.kubernetes.io/zone';
-
-export interface SlicePort {
-  name: string;
-  protocol: string;
-  port?: number;
-  appProtocol?: string;
-}
-
-export interface SliceEndpoint {
-  addresses: string[];
-  conditions: { ready?: boolean; serving?: boolean; terminating?: boolean };
-  hostname?: string;
-  targetRef?: { kind?: string; namespace?: string; name?: string; uid?: string; resourceVersion?: string; apiVersion?: string };
-  nodeName?: string;
-  zone?: string;
-  [other: string]: unknown;
-}
 
 /** What the reconciler needs to know of a node. */
 export type NodeLookup = (name: string) => KubeObject | undefined;
@@ -51,76 +36,17 @@ export interface ReconcileInput {
   controllerName: string;
 }
 
-export interface SlicePlan {
-  /** New slices (generateName set, no name). */
-  create: KubeObject[];
-  /** Existing slices to replace (name and resourceVersion set). */
-  update: KubeObject[];
-  delete: KubeObject[];
+export interface SlicePlan extends SliceChanges {
   /** Pods left out because their node is not known (yet): the sync should be retried. */
   podsOnMissingNodes: string[];
-}
-
-// --- keys and comparisons -----------------------------------------------------------------------
-
-function normalPort(p: unknown): SlicePort {
-  const o = isPlainObject(p) ? p : {};
-  const out: SlicePort = { name: typeof o.name === 'string' ? o.name : '', protocol: typeof o.protocol === 'string' ? o.protocol : 'TCP' };
-  if (typeof o.port === 'number') out.port = o.port;
-  if (typeof o.appProtocol === 'string') out.appProtocol = o.appProtocol;
-  return out;
-}
-
-/** Identifies a set of ports whatever their order (kube's PortMapKey). */
-export function portMapKey(ports: unknown): string {
-  const list = Array.isArray(ports) ? ports.map(normalPort) : [];
-  return JSON.stringify(list.map((p) => JSON.stringify([p.name, p.protocol, p.port ?? null, p.appProtocol ?? null])).sort());
-}
-
-function str(v: unknown): string {
-  return typeof v === 'string' ? v : '';
-}
-
-/**
- * Identifies an endpoint across syncs (kube's hashEndpoint): its addresses, hostname and the
- * pod it stands for. Conditions, node and zone may change in place.
- */
-export function endpointKey(ep: unknown): string {
-  const o = isPlainObject(ep) ? ep : {};
-  const addresses = Array.isArray(o.addresses) ? o.addresses.map(str).sort() : [];
-  const ref = isPlainObject(o.targetRef) ? o.targetRef : {};
-  return JSON.stringify([addresses, str(o.hostname), str(ref.namespace), str(ref.name)]);
-}
-
-function optBool(v: unknown): boolean | undefined {
-  return typeof v === 'boolean' ? v : undefined;
-}
-
-/** kube's EndpointsEqualBeyondHash: node, zone, conditions and target (but its resourceVersion) agree. */
-export function endpointsEqualBeyondKey(a: SliceEndpoint, b: unknown): boolean {
-  const o = isPlainObject(b) ? b : {};
-  const c = isPlainObject(o.conditions) ? o.conditions : {};
-  if ((a.nodeName ?? undefined) !== (typeof o.nodeName === 'string' ? o.nodeName : undefined)) return false;
-  if ((a.zone ?? undefined) !== (typeof o.zone === 'string' ? o.zone : undefined)) return false;
-  if (a.conditions.ready !== optBool(c.ready) || a.conditions.serving !== optBool(c.serving) || a.conditions.terminating !== optBool(c.terminating)) return false;
-  const strip = (r: unknown) => {
-    if (!isPlainObject(r)) return null;
-    const { resourceVersion: _rv, ...rest } = r as Record<string, unknown>;
-    return Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined && v !== ''));
-  };
-  return deepEqual(strip(a.targetRef), strip(o.targetRef));
 }
 
 const reservedLabels = new Set([serviceNameLabel, managedByLabel, headlessServiceLabel]);
 
 function withoutReserved(labels: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!isPlainObject(labels)) return out;
-  for (const [k, v] of Object.entries(labels)) if (!reservedLabels.has(k) && typeof v === 'string') out[k] = v;
-  return out;
+  return withoutKeys(labels, reservedLabels);
 }
 
-/** Whether a Service has a cluster IP (is not headless). */
 /**
  * The labels a slice of this Service carries (its own labels but the reserved ones, the
  * headless label, the Service name and the manager), and whether the slice's non-reserved
@@ -208,10 +134,6 @@ function newSlice(svc: KubeObject, addressType: AddressType, ports: SlicePort[],
   };
 }
 
-function endpointsOf(slice: KubeObject): unknown[] {
-  return Array.isArray(slice.endpoints) ? slice.endpoints : [];
-}
-
 /** kube's placeholderSliceCompare: same namespace, labels, owners and (empty) contents. */
 function samePlaceholder(existing: KubeObject, placeholder: KubeObject): boolean {
   const empty = (v: unknown) => (Array.isArray(v) && v.length > 0 ? v : []);
@@ -223,32 +145,6 @@ function samePlaceholder(existing: KubeObject, placeholder: KubeObject): boolean
     deepEqual(empty(existing.endpoints), empty(placeholder.endpoints)) &&
     deepEqual(empty(existing.ports), empty(placeholder.ports))
   );
-}
-
-/** Insertion-ordered set of endpoints by endpointKey, popped in a fixed (address) order. */
-class EndpointSet {
-  private readonly items = new Map<string, SliceEndpoint>();
-  insert(ep: SliceEndpoint): void {
-    this.items.set(endpointKey(ep), ep);
-  }
-  get(ep: unknown): SliceEndpoint | undefined {
-    return this.items.get(endpointKey(ep));
-  }
-  delete(ep: unknown): void {
-    this.items.delete(endpointKey(ep));
-  }
-  get size(): number {
-    return this.items.size;
-  }
-  /** Removes and returns up to n endpoints, lowest key first, so the layout is reproducible. */
-  take(n: number): SliceEndpoint[] {
-    const keys = [...this.items.keys()].sort().slice(0, Math.max(0, n));
-    return keys.map((k) => {
-      const ep = this.items.get(k)!;
-      this.items.delete(k);
-      return ep;
-    });
-  }
 }
 
 // --- the plan -----------------------------------------------------------------------------------
@@ -421,26 +317,7 @@ function sliceToFill(slices: KubeObject[], count: number, max: number): string |
   return best?.metadata.name;
 }
 
-/**
- * kube's finalize, planning half: a slice to create and one of the same address type owned by
- * the Service to delete become an update of the latter, saving a create and a delete.
- */
+/** kube's finalize, planning half: only slices the Service owns are recycled. */
 function finalizePlan(svc: KubeObject, plan: SlicePlan): SlicePlan {
-  const create = [...plan.create];
-  const update = [...plan.update];
-  const del = [...plan.delete];
-  for (let i = 0; i < del.length && create.length > 0; ) {
-    const victim = del[i]!;
-    const slice = create[create.length - 1]!;
-    if (victim.addressType === slice.addressType && ownedBy(victim, svc)) {
-      const { generateName: _g, ...meta } = slice.metadata;
-      slice.metadata = { ...victim.metadata, ...meta, name: victim.metadata.name };
-      create.pop();
-      update.push(slice);
-      del.splice(i, 1);
-    } else {
-      i++;
-    }
-  }
-  return { create, update, delete: del, podsOnMissingNodes: plan.podsOnMissingNodes };
+  return { ...recycleSlices(plan, (victim) => ownedBy(victim, svc)), podsOnMissingNodes: plan.podsOnMissingNodes };
 }

@@ -6,6 +6,8 @@
  * echoes and need no sync.
  */
 import type { KubeObject } from '../../api/object.js';
+import type { EventHandlers } from '../../client/interfaces.js';
+import { serviceNameLabel } from '../../api/kinds/endpointslices.js';
 
 /** Marks a slice this controller deleted and expects to see vanish. */
 const deletionExpected = -1;
@@ -84,4 +86,34 @@ export class EndpointSliceTracker {
   deleteService(serviceKey: string): void {
     this.byService.delete(serviceKey);
   }
+}
+
+/**
+ * The slice events a controller that owns slices reacts to, the same for the EndpointSlice and
+ * the mirroring controllers: a slice of its own that someone else changed (or that is new to its
+ * cache), one whose ownership or Service label moved, and a deletion it did not make (repaired).
+ * Its own writes coming back through the watch are recognised by the tracker and ignored.
+ */
+export function ownSliceHandlers(
+  managedHere: (slice: KubeObject) => boolean,
+  tracker: EndpointSliceTracker,
+  enqueue: (slice: KubeObject) => void,
+): EventHandlers<KubeObject> {
+  return {
+    onAdd: (slice) => {
+      if (managedHere(slice) && tracker.shouldSync(slice)) enqueue(slice);
+    },
+    onUpdate: (old, cur) => {
+      // The controllers never move a slice to another Service, but users may.
+      if (old.metadata.labels?.[serviceNameLabel] !== cur.metadata.labels?.[serviceNameLabel]) {
+        enqueue(cur);
+        enqueue(old);
+        return;
+      }
+      if (managedHere(old) !== managedHere(cur) || (managedHere(cur) && tracker.shouldSync(cur))) enqueue(cur);
+    },
+    onDelete: (slice) => {
+      if (managedHere(slice) && tracker.has(slice) && !tracker.handleDeletion(slice)) enqueue(slice);
+    },
+  };
 }
