@@ -57,6 +57,8 @@ export type ManagedFieldsHook = (args: {
 
 export interface DeleteOptions {
   propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
+  /** The deprecated orphanDependents as the client sent it (the policy above already says what it means). */
+  orphanDependents?: boolean;
   gracePeriodSeconds?: number;
   preconditions?: { uid?: string; resourceVersion?: string };
   dryRun?: boolean;

@@ -146,6 +146,21 @@ test('DeleteOptions of the wrong type are a 400 and delete nothing', async (t) =
   const orphaned = await req('DELETE', `${CMS}/kept?orphanDependents=maybe`);
   assert.equal(orphaned.status, 200);
   assert.deepEqual(orphaned.body.metadata.finalizers, ['orphan']);
+  // orphanDependents=false asks for a cascade: a deletion that has to wait for it is 202 Accepted
+  // (kube-apiserver's one 202); the same wait asked for with propagationPolicy stays a 200.
+  assert.equal((await req('POST', CMS, cm('cascade'))).status, 201);
+  assert.equal((await req('POST', CMS, cm('cascade2'))).status, 201);
+  const finishedAtOnce = await req('DELETE', `${CMS}/cascade`, { orphanDependents: false });
+  assert.equal(finishedAtOnce.status, 200);
+  assert.equal(finishedAtOnce.body.kind, 'Status');
+  const pendingFinalizer = (name: string) => req('PATCH', `${CMS}/${name}`, { metadata: { finalizers: ['example.com/hold'] } }, { 'content-type': 'application/merge-patch+json' });
+  assert.equal((await pendingFinalizer('cascade2')).status, 200);
+  const held = await req('DELETE', `${CMS}/cascade2`, { orphanDependents: false });
+  assert.equal(held.status, 202);
+  assert.ok(held.body.metadata.deletionTimestamp);
+  assert.equal((await req('POST', CMS, cm('cascade3'))).status, 201);
+  assert.equal((await pendingFinalizer('cascade3')).status, 200);
+  assert.equal((await req('DELETE', `${CMS}/cascade3`, { propagationPolicy: 'Foreground' })).status, 200);
 });
 
 test('options validation failures are 422 Invalid, named after the options kind', async (t) => {
@@ -411,7 +426,7 @@ test('/livez/<check>, /healthz/<check> and /readyz/<check> answer that check alo
   }
 });
 
-test('Accept: application/yaml answers a get and a list in YAML; a watch refuses it with a 406', async (t) => {
+test('Accept: application/yaml answers a get, a list and errors in YAML; a watch refuses it with a 406', async (t) => {
   const { req } = await apiServer(t);
   assert.equal((await req('POST', CMS, cm('one'))).status, 201);
   const yaml = { accept: 'application/yaml' };
@@ -433,8 +448,17 @@ test('Accept: application/yaml answers a get and a list in YAML; a watch refuses
   assert.equal(table.headers['content-type'], 'application/yaml');
   assert.equal(parseYAML(table.body).kind, 'Table');
 
-  assertStatus(await req('GET', `${CMS}?watch=true`, undefined, yaml), 406, 'NotAcceptable', 'watch');
-  assertStatus(await req('GET', `${CMS}?watch=true`, undefined, { accept: 'application/yaml, application/json' }), 406, 'NotAcceptable', 'watch, yaml first');
+  // Errors come in the encoding asked for, as kube-apiserver negotiates its Status.
+  const yamlStatus = (r: Reply, code: number, reason: string) => {
+    assert.equal(r.status, code);
+    assert.equal(r.headers['content-type'], 'application/yaml');
+    const st = parseYAML(r.body as string) as { kind: string; code: number; reason: string };
+    assert.deepEqual([st.kind, st.code, st.reason], ['Status', code, reason]);
+  };
+  yamlStatus(await req('GET', `${CMS}?watch=true`, undefined, yaml), 406, 'NotAcceptable');
+  yamlStatus(await req('GET', `${CMS}?watch=true`, undefined, { accept: 'application/yaml, application/json' }), 406, 'NotAcceptable');
+  yamlStatus(await req('GET', `${CMS}/absent`, undefined, yaml), 404, 'NotFound');
+  assertStatus(await req('GET', `${CMS}/absent`, undefined, { accept: 'application/json, application/yaml' }), 404, 'NotFound');
   // JSON stays the answer when it comes first.
   assert.equal((await req('GET', `${CMS}/one`, undefined, { accept: 'application/json, application/yaml' })).headers['content-type'], 'application/json');
 });

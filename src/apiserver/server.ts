@@ -286,6 +286,13 @@ export class APIServer {
     if (e.details?.retryAfterSeconds !== undefined && !res.headersSent) res.setHeader('Retry-After', String(e.details.retryAfterSeconds));
     // The rest of a body that timed out may never come: this connection can't carry another request.
     if (e.code === 408 && !res.headersSent) res.setHeader('Connection', 'close');
+    // An error is answered in the encoding the client asked for, as kube-apiserver negotiates
+    // its Status: YAML to a client that wants YAML first, JSON otherwise.
+    if (!res.headersSent && acceptsYAMLFirst(res.req)) {
+      res.writeHead(e.code, { 'Content-Type': 'application/yaml', 'Cache-Control': 'no-cache, private' });
+      res.end(toYAML(e.toStatus(), undefined));
+      return;
+    }
     this.send(res, e.code, e.toStatus());
   }
 
@@ -889,6 +896,7 @@ export class APIServer {
     } else if (orphan === false) {
       opts.propagationPolicy = 'Background';
     }
+    if (typeof orphan === 'boolean') opts.orphanDependents = orphan;
     const grace = q.get('gracePeriodSeconds') ?? body.gracePeriodSeconds;
     if (grace !== undefined && grace !== null && grace !== '') {
       const g = Number(grace);
@@ -913,7 +921,10 @@ export class APIServer {
   private async delete(ctx: RequestCtx, rt: ResourceType, ns: string | undefined, name: string): Promise<void> {
     const opts = await this.deleteOptions(ctx);
     const { object, deleted } = await this.registry.delete(rt, ns, name, opts);
-    if (!deleted || returnsDeletedObject(rt)) return this.send(ctx.res, 200, object);
+    // kube-apiserver's one case of 202: cascading deletion asked for with orphanDependents=false
+    // (and not finished at once); every other pending deletion stays a 200 for old clients' sake.
+    if (!deleted) return this.send(ctx.res, opts.orphanDependents === false ? 202 : 200, object);
+    if (returnsDeletedObject(rt)) return this.send(ctx.res, 200, object);
     const status: Omit<Status, 'code'> = {
       kind: 'Status',
       apiVersion: 'v1',
@@ -1142,6 +1153,17 @@ function onlyGet(req: IncomingMessage): void {
 
 function notFoundPath(): ApiError {
   return new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
+}
+
+/** Whether the request's Accept header puts YAML first; a header that can't be met (406) is answered in JSON. */
+function acceptsYAMLFirst(req: IncomingMessage | undefined): boolean {
+  const accept = req?.headers.accept;
+  if (!accept || !accept.includes('yaml')) return false;
+  try {
+    return negotiate(accept).yaml;
+  } catch {
+    return false;
+  }
 }
 
 /**
