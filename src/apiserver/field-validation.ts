@@ -7,7 +7,8 @@
  * The walk uses the compiled client-node models from `openapi.ts` (one `Map` lookup per
  * field), so it is cheap enough to run on every write.
  */
-import { ApiError, badRequest } from '../api/errors.js';
+import { ApiError, badRequest, invalid } from '../api/errors.js';
+import { invalidValue } from '../api/validation.js';
 import { base64Error } from '../api/kinds/configdata.js';
 import { parseQuantity } from '../api/quantity.js';
 import { compiledModel, modelForKind, type CompiledModel, type FieldType } from './openapi.js';
@@ -338,10 +339,23 @@ export function unknownFieldWarningHeaders(paths: string[]): string[] {
  * Kubernetes stops at the first such error, so only the first is reported.
  */
 export function fieldTypeError(apiVersion: string, kind: string, errors: FieldTypeError[]): ApiError {
-  const e = errors[0];
-  if (!e) throw new Error('fieldTypeError needs at least one error');
   const version = apiVersion.slice(apiVersion.indexOf('/') + 1);
+  return new ApiError(400, 'BadRequest', `${kind} in version "${version}" cannot be handled as a ${kind}: ${decoderWords(errors)}`);
+}
+
+/**
+ * The same problems in an object a patch produced: kube-apiserver's patch handler decodes the
+ * result itself and answers 422 Invalid on the field "patch", quoting the patch, with the
+ * decoder's words.
+ */
+export function patchedFieldTypeError(errors: FieldTypeError[], patch: string): ApiError {
+  return invalid('', '', [invalidValue('patch', patch, decoderWords(errors))]);
+}
+
+/** What Go's JSON decoder says of the first problem. */
+function decoderWords(errors: FieldTypeError[]): string {
+  const e = errors[0];
+  if (!e) throw new Error('a field type error needs at least one error');
   const goPath = withoutLeadingDot(e.path).replace(/\[[^\]]*\]/g, '');
-  const cause = e.detail ?? `json: cannot unmarshal ${e.got} into Go struct field ${e.goStruct}.${goPath} of type ${e.goType}`;
-  return new ApiError(400, 'BadRequest', `${kind} in version "${version}" cannot be handled as a ${kind}: ${cause}`);
+  return e.detail ?? `json: cannot unmarshal ${e.got} into Go struct field ${e.goStruct}.${goPath} of type ${e.goType}`;
 }

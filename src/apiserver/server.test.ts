@@ -701,3 +701,21 @@ test('CONNECT is answered with a 405 Status, not a dropped connection', async (t
   const status = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { kind: string; code: number; reason: string };
   assert.deepEqual([status.kind, status.code, status.reason], ['Status', 405, 'MethodNotAllowed']);
 });
+
+test('a patch whose result the decoder refuses is 422 on "patch" (a create with the same body is a 400)', async (t) => {
+  const { req } = await apiServer(t);
+  assert.equal((await req('POST', CMS, cm('p'))).status, 201);
+  const merge = { 'content-type': 'application/merge-patch+json' };
+  const patched = await req('PATCH', `${CMS}/p`, { data: { a: 5 } }, merge);
+  assertStatus(patched, 422, 'Invalid');
+  assert.deepEqual(patched.body.details.causes.map((c: { field: string }) => c.field), ['patch']);
+  assert.match(patched.body.message, /patch: Invalid value: "\{\\"data\\":\{\\"a\\":5\}\}": json: cannot unmarshal number into Go struct field ConfigMap\.data of type string/);
+  const PODS = '/api/v1/namespaces/default/pods';
+  assert.equal((await req('POST', PODS, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'q' }, spec: { containers: [{ name: 'c', image: 'i' }] } })).status, 201);
+  const quantity = await req('PATCH', `${PODS}/q`, { metadata: { annotations: { a: 'b' } }, spec: { overhead: { memory: 'lots' } } }, merge);
+  assertStatus(quantity, 422, 'Invalid');
+  assert.match(quantity.body.message, /quantities must match the regular expression/);
+  // The same problem in a create body is the decoder's 400, as before.
+  assertStatus(await req('POST', CMS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c2' }, data: { a: 5 } }), 400, 'BadRequest');
+  assert.deepEqual((await req('GET', `${CMS}/p`)).body.data, { a: 'b' }, 'nothing stored');
+});

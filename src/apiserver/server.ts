@@ -47,7 +47,7 @@ import { applyPatchBody, applyServerSide, recordManagedFields } from './patch-ad
 import { openapiV3DocumentBytes, openapiV3Index } from './openapi.js';
 import { negotiateOpenapiV2, openapiV2Serialized } from './openapi-v2.js';
 import { decodeKubernetesProtobuf, PROTOBUF_CONTENT_TYPE } from './protobuf/decode.js';
-import { checkFields, fieldTypeError, strictDecodingError, unknownFieldWarningHeaders } from './field-validation.js';
+import { checkFields, fieldTypeError, patchedFieldTypeError, strictDecodingError, unknownFieldWarningHeaders } from './field-validation.js';
 import { textExceedsDepth, tooDeep, valueExceedsDepth } from './nesting.js';
 
 /** Requests larger than this are refused with 413, as kube-apiserver does (3 MiB). */
@@ -772,9 +772,12 @@ export class APIServer {
    * Warn. Unknown fields are dropped from `obj` (under Warn and Ignore), as Kubernetes' decoder
    * drops them: they are never stored.
    */
-  private checkFields(ctx: RequestCtx, apiVersion: string, kind: string, obj: KubeObject, mode: FieldValidationMode): void {
+  private checkFields(ctx: RequestCtx, apiVersion: string, kind: string, obj: KubeObject, mode: FieldValidationMode, patch?: Buffer): void {
     const found = checkFields(apiVersion, kind, obj, { prune: true });
-    if (found.typeErrors.length) throw fieldTypeError(apiVersion, kind, found.typeErrors);
+    if (found.typeErrors.length) {
+      // In what a patch produced, the patch is at fault: 422 on "patch", as kube-apiserver answers.
+      throw patch ? patchedFieldTypeError(found.typeErrors, patch.toString('utf8')) : fieldTypeError(apiVersion, kind, found.typeErrors);
+    }
     if (mode === 'Ignore' || !found.unknown.length) return;
     if (mode === 'Strict') throw strictDecodingError(found.unknown);
     ctx.res.setHeader('Warning', unknownFieldWarningHeaders(found.unknown));
@@ -842,7 +845,7 @@ export class APIServer {
       (live) => {
         const patched = applyPatchBody(ct, live, body, rt) as KubeObject;
         if (!isPlainObject(patched)) throw badRequest('the patch produced something that is not an object');
-        this.checkFields(ctx, apiVersionOf(rt), rt.kind, patched, opts.fieldValidation);
+        this.checkFields(ctx, apiVersionOf(rt), rt.kind, patched, opts.fieldValidation, body);
         if (isPlainObject(patched.metadata) && patched.metadata.resourceVersion === live.metadata.resourceVersion) {
           delete patched.metadata.resourceVersion;
         }
