@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   checkFields,
+  duplicateFields,
   fieldTypeError,
   strictDecodingError,
   typeErrors,
@@ -279,4 +280,18 @@ describe('performance', () => {
     const perCall = (performance.now() - t) / n;
     assert.ok(perCall < 0.2, `${perCall.toFixed(4)} ms per check`);
   });
+});
+
+it('duplicateFields finds keys an object sets twice, with their paths, in one pass', () => {
+  const cases: [string, string[]][] = [
+    ['{"a":1,"b":2}', []],
+    ['{"a":1,"a":2}', ['.a']],
+    ['{"metadata":{"name":"x","labels":{"a":"1"},"name":"y"}}', ['.metadata.name']],
+    ['{"spec":{"containers":[{"name":"a"},{"name":"b","image":"i","name":"c"}]}}', ['.spec.containers[1].name']],
+    // Commas and quotes inside strings, escaped keys, empty containers.
+    ['{"a":"x,\\"y","b":[1,2,{"c":1,"c":2}],"a\\u0062":1,"ab":2}', ['.b[2].c', '.ab']],
+    ['{"a":{},"b":[],"a":1}', ['.a']],
+    ['{"a":[{"k":1},{"k":1}]}', []],
+  ];
+  for (const [text, want] of cases) assert.deepEqual(duplicateFields(text), want, text);
 });

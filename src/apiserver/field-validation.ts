@@ -294,9 +294,77 @@ function withoutLeadingDot(path: string): string {
  * fieldValidation=Strict: 400 BadRequest `strict decoding error: unknown field "spec.x", unknown field "spec.y"`,
  * the message kube-apiserver's strict decoder produces.
  */
-export function strictDecodingError(paths: string[]): ApiError {
-  const msgs = paths.map((p) => `unknown field ${JSON.stringify(withoutLeadingDot(p))}`);
+export function strictDecodingError(paths: string[], duplicates: readonly string[] = []): ApiError {
+  const msgs = [
+    ...paths.map((p) => `unknown field ${JSON.stringify(withoutLeadingDot(p))}`),
+    ...duplicates.map((p) => `duplicate field ${JSON.stringify(withoutLeadingDot(p))}`),
+  ];
   return badRequest(`strict decoding error: ${msgs.join(', ')}`);
+}
+
+/** One open object or array of duplicateFields' walk. */
+interface Container {
+  /** The path of the container, e.g. ".spec.containers[0]" ("" for the document). */
+  path: string;
+  /** An object's keys so far; undefined for an array. */
+  keys?: Set<string>;
+  /** The object's current key, or the array's current index. */
+  key: string;
+  index: number;
+}
+
+/**
+ * The fields a JSON text sets twice in one object (".metadata.name"), which Go's strict decoder
+ * reports and JSON.parse resolves silently to the last. `text` must already parse as JSON; one
+ * pass over it, for fieldValidation=Strict only.
+ */
+export function duplicateFields(text: string): string[] {
+  const out: string[] = [];
+  const stack: Container[] = [];
+  let expectKey = false;
+  const childPath = (): string => {
+    const top = stack[stack.length - 1];
+    if (!top) return '';
+    return top.keys ? `${top.path}.${top.key}` : `${top.path}[${top.index}]`;
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // A string: its end, skipping escapes.
+      let j = i + 1;
+      let escaped = false;
+      for (; j < text.length; j++) {
+        const d = text.charCodeAt(j);
+        if (d === 0x5c) {
+          escaped = true;
+          j++;
+        } else if (d === 0x22) {
+          break;
+        }
+      }
+      const top = stack[stack.length - 1];
+      if (expectKey && top?.keys) {
+        const key = escaped ? (JSON.parse(text.slice(i, j + 1)) as string) : text.slice(i + 1, j);
+        if (top.keys.has(key)) out.push(`${top.path}.${key}`);
+        else top.keys.add(key);
+        top.key = key;
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === 0x7b) {
+      stack.push({ path: childPath(), keys: new Set(), key: '', index: 0 });
+      expectKey = true;
+    } else if (c === 0x5b) {
+      stack.push({ path: childPath(), key: '', index: 0 });
+    } else if (c === 0x7d || c === 0x5d) {
+      stack.pop();
+    } else if (c === 0x2c) {
+      const top = stack[stack.length - 1];
+      if (top?.keys) expectKey = true;
+      else if (top) top.index++;
+    }
+  }
+  return out;
 }
 
 /** The text of one fieldValidation=Warn warning: `unknown field "spec.x"` (kubectl prints "Warning: <text>"). */

@@ -719,3 +719,19 @@ test('a patch whose result the decoder refuses is 422 on "patch" (a create with 
   assertStatus(await req('POST', CMS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c2' }, data: { a: 5 } }), 400, 'BadRequest');
   assert.deepEqual((await req('GET', `${CMS}/p`)).body.data, { a: 'b' }, 'nothing stored');
 });
+
+test('under fieldValidation=Strict a field set twice is a 400 strict decoding error; otherwise the last one wins', async (t) => {
+  const { req } = await apiServer(t);
+  const body = '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dup","name":"dup2"},"data":{"a":"1","a":"2"}}';
+  const strict = await req('POST', `${CMS}?fieldValidation=Strict`, body);
+  assertStatus(strict, 400, 'BadRequest');
+  assert.equal(strict.body.message, 'strict decoding error: duplicate field "metadata.name", duplicate field "data.a"');
+  assert.equal((await req('GET', `${CMS}/dup2`)).status, 404, 'nothing stored');
+  const lenient = await req('POST', CMS, body);
+  assert.equal(lenient.status, 201);
+  assert.deepEqual([lenient.body.metadata.name, lenient.body.data], ['dup2', { a: '2' }]);
+  // PUT is checked the same way.
+  const put = await req('PUT', `${CMS}/dup2?fieldValidation=Strict`, '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dup2"},"data":{"b":"1","b":"2"}}');
+  assertStatus(put, 400, 'BadRequest');
+  assert.match(put.body.message, /duplicate field "data\.b"/);
+});

@@ -47,7 +47,7 @@ import { applyPatchBody, applyServerSide, recordManagedFields } from './patch-ad
 import { openapiV3DocumentBytes, openapiV3Index } from './openapi.js';
 import { negotiateOpenapiV2, openapiV2Serialized } from './openapi-v2.js';
 import { decodeKubernetesProtobuf, PROTOBUF_CONTENT_TYPE } from './protobuf/decode.js';
-import { checkFields, fieldTypeError, patchedFieldTypeError, strictDecodingError, unknownFieldWarningHeaders } from './field-validation.js';
+import { checkFields, duplicateFields, fieldTypeError, patchedFieldTypeError, strictDecodingError, unknownFieldWarningHeaders } from './field-validation.js';
 import { textExceedsDepth, tooDeep, valueExceedsDepth } from './nesting.js';
 
 /** Requests larger than this are refused with 413, as kube-apiserver does (3 MiB). */
@@ -352,12 +352,22 @@ export class APIServer {
 
   /** Decodes a create/update body: JSON or YAML, which must be an object. */
   private async readObject(req: IncomingMessage): Promise<KubeObject> {
-    const value = decodeBody(req, await this.readBody(req));
+    return (await this.readWrittenObject(req, false)).obj;
+  }
+
+  /**
+   * A create or update body, and under fieldValidation=Strict the fields its JSON sets twice
+   * (Go's strict decoder refuses them; JSON.parse would quietly keep the last).
+   */
+  private async readWrittenObject(req: IncomingMessage, strict: boolean): Promise<{ obj: KubeObject; duplicates: string[] }> {
+    const buf = await this.readBody(req);
+    const value = decodeBody(req, buf);
     if (!isPlainObject(value)) throw badRequest('the request body must be a JSON object, got ' + describeType(value));
     if (value.metadata !== undefined && !isPlainObject(value.metadata)) {
       throw badRequest('metadata must be an object, got ' + describeType(value.metadata));
     }
-    return value as KubeObject;
+    const json = strict && isJSONMediaType(requestMediaType(req, 'application/json'));
+    return { obj: value as KubeObject, duplicates: json ? duplicateFields(buf.toString('utf8')) : [] };
   }
 
   // ---------------------------------------------------------------- routing
@@ -772,12 +782,21 @@ export class APIServer {
    * Warn. Unknown fields are dropped from `obj` (under Warn and Ignore), as Kubernetes' decoder
    * drops them: they are never stored.
    */
-  private checkFields(ctx: RequestCtx, apiVersion: string, kind: string, obj: KubeObject, mode: FieldValidationMode, patch?: Buffer): void {
+  private checkFields(
+    ctx: RequestCtx,
+    apiVersion: string,
+    kind: string,
+    obj: KubeObject,
+    mode: FieldValidationMode,
+    extra: { patch?: Buffer; duplicates?: string[] } = {},
+  ): void {
     const found = checkFields(apiVersion, kind, obj, { prune: true });
     if (found.typeErrors.length) {
       // In what a patch produced, the patch is at fault: 422 on "patch", as kube-apiserver answers.
-      throw patch ? patchedFieldTypeError(found.typeErrors, patch.toString('utf8')) : fieldTypeError(apiVersion, kind, found.typeErrors);
+      if (extra.patch) throw patchedFieldTypeError(found.typeErrors, extra.patch.toString('utf8'));
+      throw fieldTypeError(apiVersion, kind, found.typeErrors);
     }
+    if (mode === 'Strict' && extra.duplicates?.length) throw strictDecodingError(found.unknown, extra.duplicates);
     if (mode === 'Ignore' || !found.unknown.length) return;
     if (mode === 'Strict') throw strictDecodingError(found.unknown);
     ctx.res.setHeader('Warning', unknownFieldWarningHeaders(found.unknown));
@@ -785,16 +804,16 @@ export class APIServer {
 
   private async create(ctx: RequestCtx, rt: ResourceType, ns: string | undefined): Promise<void> {
     const opts = this.writeOptions(ctx, 'CreateOptions');
-    const body = await this.readObject(ctx.req);
-    this.checkFields(ctx, apiVersionOf(rt), rt.kind, body, opts.fieldValidation);
+    const { obj: body, duplicates } = await this.readWrittenObject(ctx.req, opts.fieldValidation === 'Strict');
+    this.checkFields(ctx, apiVersionOf(rt), rt.kind, body, opts.fieldValidation, { duplicates });
     const obj = await this.registry.create(rt, ns, body, opts);
     this.send(ctx.res, 201, obj);
   }
 
   private async replace(ctx: RequestCtx, rt: ResourceType, ns: string | undefined, name: string, subresource?: string): Promise<void> {
     const opts = this.writeOptions(ctx, 'UpdateOptions');
-    const body = await this.readObject(ctx.req);
-    this.checkFields(ctx, apiVersionOf(rt), rt.kind, body, opts.fieldValidation);
+    const { obj: body, duplicates } = await this.readWrittenObject(ctx.req, opts.fieldValidation === 'Strict');
+    this.checkFields(ctx, apiVersionOf(rt), rt.kind, body, opts.fieldValidation, { duplicates });
     const obj = await this.registry.update(rt, ns, name, () => clone(body), { ...opts, subresource, replaces: true });
     this.send(ctx.res, 200, obj);
   }
@@ -845,7 +864,7 @@ export class APIServer {
       (live) => {
         const patched = applyPatchBody(ct, live, body, rt) as KubeObject;
         if (!isPlainObject(patched)) throw badRequest('the patch produced something that is not an object');
-        this.checkFields(ctx, apiVersionOf(rt), rt.kind, patched, opts.fieldValidation, body);
+        this.checkFields(ctx, apiVersionOf(rt), rt.kind, patched, opts.fieldValidation, { patch: body });
         if (isPlainObject(patched.metadata) && patched.metadata.resourceVersion === live.metadata.resourceVersion) {
           delete patched.metadata.resourceVersion;
         }
@@ -1278,10 +1297,14 @@ function requestMediaType(req: IncomingMessage, fallback: string): string {
   return (req.headers['content-type'] ?? fallback).split(';')[0].trim().toLowerCase();
 }
 
+function isJSONMediaType(ct: string): boolean {
+  return ct === 'application/json' || ct === '';
+}
+
 /** A request body decoded by its Content-Type: JSON (the default), Kubernetes protobuf, or YAML. */
 function decodeBody(req: IncomingMessage, buf: Buffer): unknown {
   const ct = requestMediaType(req, 'application/json');
-  if (ct === 'application/json' || ct === '') return parseJSONBody(buf);
+  if (isJSONMediaType(ct)) return parseJSONBody(buf);
   if (ct === PROTOBUF_CONTENT_TYPE) return decodeKubernetesProtobuf(buf).object;
   if (ct !== 'application/yaml') throw unsupportedMediaType(ct);
   if (textExceedsDepth(buf)) throw tooDeep('the request body');
