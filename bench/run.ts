@@ -25,7 +25,7 @@ import { benchStores } from './store-bench.js';
 import { startEtcd } from '../test/util/etcd.js';
 import { ApiClient, describeFailure } from './api-client.js';
 import { benchCreates, benchFullLists, benchGets, benchPagedLists, type CreateResult, type GetResult, type ListResult } from './api-bench.js';
-import { machineCpuMs } from './proc.js';
+import { machineCpuMs, procCpuMs } from './proc.js';
 import { startPeapodServer } from './server-process.js';
 import { cell, judged, renderTable, type Cell, type Row, type Section } from './report.js';
 import { envInt, fmtInt, fmtMB, fmtMs } from './stats.js';
@@ -151,6 +151,10 @@ interface ApiRun {
   /** Creates/s of the untimed warm-up run (a server fresh from start). */
   warmUpPerSec?: number;
   clientCpuMsPerCreate?: number;
+  /** CPU the etcd process spent per create (etcd runs only). */
+  storeCpuMsPerCreate?: number;
+  /** CPU of the server's main thread per create: 1000 ÷ this is the most one event loop can serve. */
+  serverMainMsPerCreate?: number;
   /** Over the timed creates, in cores: the server's main thread, and the whole machine busy (of cpus). */
   serverMainCores?: number;
   machineBusyCores?: number;
@@ -164,6 +168,7 @@ interface ApiRun {
 async function benchApi(store: StoreKind, cfg: Config, resources: Resources, signal: AbortSignal): Promise<ApiRun> {
   const run: ApiRun = {};
   let endpoints: string[] | undefined;
+  let etcdPid: number | undefined;
   let stopEtcd: (() => Promise<void>) | undefined;
   let stopServer: (() => Promise<void>) | undefined;
   let closeClient: (() => Promise<void>) | undefined;
@@ -173,6 +178,7 @@ async function benchApi(store: StoreKind, cfg: Config, resources: Resources, sig
       const etcd = await startEtcd();
       stopEtcd = resources.add('etcd', () => etcd.stop());
       endpoints = etcd.endpoints;
+      etcdPid = etcd.members[0]!.pid();
     }
     signal.throwIfAborted();
     progress(`[${store}] starting peapod server`);
@@ -208,6 +214,7 @@ async function benchApi(store: StoreKind, cfg: Config, resources: Resources, sig
     }
     progress(`[${store}] creating ${cfg.pods} pods with ${cfg.clients} concurrent clients`);
     const [serverCpu0, clientCpu0, main0, machine0] = [server.cpuMs(), process.cpuUsage(), server.mainThreadCpuMs(), machineCpuMs()];
+    const storeCpu0 = etcdPid === undefined ? NaN : procCpuMs(etcdPid);
     run.creates = await benchCreates(client, cfg.pods, cfg.clients, progress, signal);
     const clientCpu = process.cpuUsage(clientCpu0);
     const machine1 = machineCpuMs();
@@ -215,6 +222,8 @@ async function benchApi(store: StoreKind, cfg: Config, resources: Resources, sig
     run.machineBusyCores = ((machine1.busy - machine0.busy) / (machine1.total - machine0.total)) * machine1.cpus;
     run.cpus = machine1.cpus;
     run.serverCpuMsPerCreate = (server.cpuMs() - serverCpu0) / Math.max(1, run.creates.attempted);
+    run.serverMainMsPerCreate = (server.mainThreadCpuMs() - main0) / Math.max(1, run.creates.attempted);
+    if (etcdPid !== undefined) run.storeCpuMsPerCreate = (procCpuMs(etcdPid) - storeCpu0) / Math.max(1, run.creates.attempted);
     run.clientCpuMsPerCreate = (clientCpu.user + clientCpu.system) / 1000 / Math.max(1, run.creates.attempted);
     run.rssAfterCreates = server.memory().rss;
     progress(`[${store}] ${fmtInt(run.creates.perSec)} creates/s, ${run.creates.failed} failed, RSS ${fmtMB(run.rssAfterCreates)}`);
@@ -251,6 +260,12 @@ async function benchApi(store: StoreKind, cfg: Config, resources: Resources, sig
 
 // --- the table -----------------------------------------------------------------------------------
 
+/** CPU ms per create summed over every process taking part: etcd (if any), the server and this client. */
+function machineMsPerCreate(r: ApiRun): number | undefined {
+  if (r.serverCpuMsPerCreate === undefined || r.clientCpuMsPerCreate === undefined) return undefined;
+  return r.serverCpuMsPerCreate + r.clientCpuMsPerCreate + (r.storeCpuMsPerCreate ?? 0);
+}
+
 function buildRows(cfg: Config, raw: Record<string, number> | undefined, api: Partial<Record<StoreKind, ApiRun>>): Array<Row | Section> {
   const rawEtcd = raw?.['etcd.raw.putsPerSec'] ?? NaN;
   const rawSqlite = raw?.['sqlite.raw.insertsPerSec'] ?? NaN;
@@ -272,6 +287,13 @@ function buildRows(cfg: Config, raw: Record<string, number> | undefined, api: Pa
     },
     { metric: 'raw writes/s', sqlite: num(rawSqlite), etcd: num(rawEtcd), target: 'info' },
   ];
+  if (raw?.['etcd.raw.etcdCpuMsPerPut'] !== undefined) {
+    rows.push({
+      metric: 'raw etcd put: CPU ms in etcd / in the etcd3 client',
+      etcd: cell(`${raw['etcd.raw.etcdCpuMsPerPut'].toFixed(2)} / ${(raw['etcd.raw.clientCpuMsPerPut'] ?? NaN).toFixed(2)}`),
+      target: 'info',
+    });
+  }
   if (raw?.['sqlite.store.createsPerSec'] !== undefined || raw?.['etcd.store.createsPerSec'] !== undefined) {
     rows.push({
       metric: 'store layer creates/s (50 callers)',
@@ -318,6 +340,29 @@ function buildRows(cfg: Config, raw: Record<string, number> | undefined, api: Pa
       ...perStore((r) =>
         r.serverMainCores !== undefined ? cell(`${r.serverMainCores.toFixed(2)} / ${(r.machineBusyCores ?? NaN).toFixed(2)} of ${r.cpus}`) : undefined,
       ),
+      target: 'info',
+    },
+    {
+      metric: 'CPU ms per create, all processes: etcd + server + bench client',
+      ...perStore((r) => {
+        const total = machineMsPerCreate(r);
+        if (total === undefined) return undefined;
+        return cell(`${total.toFixed(2)}${r.storeCpuMsPerCreate !== undefined ? ` (${r.storeCpuMsPerCreate.toFixed(2)} in etcd)` : ''}`);
+      }),
+      target: 'info',
+    },
+    {
+      // Arithmetic on the two rows above: what this run's CPU per create would allow if every core
+      // (or the server's one event loop) did nothing else. A target above it cannot be met on this
+      // machine without spending less CPU per create.
+      metric: `ceiling ÷ raw etcd: all ${availableParallelism()} cores / the server main thread at 100%`,
+      ...perStore((r) => {
+        const total = machineMsPerCreate(r);
+        if (total === undefined || r.serverMainMsPerCreate === undefined) return undefined;
+        const machine = (availableParallelism() * 1000) / total / rawEtcd;
+        const main = 1000 / r.serverMainMsPerCreate / rawEtcd;
+        return cell(`${machine.toFixed(2)}× / ${main.toFixed(2)}×`);
+      }),
       target: 'info',
     },
     {
@@ -419,7 +464,7 @@ async function main(): Promise<number> {
   progress(`[raw] benchStores(n=${cfg.storeOps}): raw SQLite, store layers, raw etcd (this takes a while)`);
   try {
     raw = await benchStores({ n: cfg.storeOps, warmUp: cfg.warmUp });
-    for (const [k, v] of Object.entries(raw)) progress(`[raw] ${k} = ${fmtInt(v)}`);
+    for (const [k, v] of Object.entries(raw)) progress(`[raw] ${k} = ${v < 10 ? v.toFixed(3) : fmtInt(v)}`);
     for (const k of ['sqlite.raw.insertsPerSec', 'etcd.raw.putsPerSec']) {
       if (typeof raw[k] !== 'number') errors.push(`benchStores() did not report ${k}`);
     }

@@ -594,6 +594,13 @@ function buildReport(cfg: Config, r: SchedRun): string {
         // thread: only less work per pod (anywhere) makes it faster.
         { metric: `  the whole machine busy (of ${u.cpus} CPUs)`, value: cell(`${((u.machineBusyMs / u.machineTotalMs) * u.cpus).toFixed(2)} cores`), target: 'info' },
         { metric: 'CPU ms per pod Running, these processes together', value: cell(podsDone > 0 ? (allMs / podsDone).toFixed(2) : '-'), target: 'info' },
+        // Arithmetic on the row above: at the target rate every pod may cost at most cpus × 1000 ÷
+        // target ms of CPU, all processes together, even with every core busy on nothing else.
+        {
+          metric: `${u.cpus} CPUs all busy: most pods/s at this CPU per pod / CPU ms a pod may cost at the target`,
+          value: cell(podsDone > 0 ? `${fmtInt((u.cpus * 1000 * podsDone) / allMs)} / ${((u.cpus * 1000) / TARGET.bindsPerSec).toFixed(2)}` : '-'),
+          target: 'info',
+        },
       );
     }
     if (r.idleCores) {

@@ -3,6 +3,8 @@
  *   sqlite.raw.insertsPerSec   better-sqlite3, WAL, synchronous=FULL, one row per transaction
  *   sqlite.store.createsPerSec SqliteStore.create with 50 concurrent callers (group commit)
  *   etcd.raw.putsPerSec        etcd3 put with 50 in flight
+ *   etcd.raw.etcdCpuMsPerPut   CPU the etcd process spent per timed put
+ *   etcd.raw.clientCpuMsPerPut CPU this process (the etcd3 client) spent per timed put
  *   etcd.store.createsPerSec   EtcdStore.create with 50 in flight
  * Values are ~1 KB JSON, like small Kubernetes objects. Each timed run follows `warmUp` untimed
  * operations of the same kind on other keys, as the API measurement does, so both sides are
@@ -17,6 +19,7 @@ import { pathToFileURL } from 'node:url';
 import { SqliteStore } from '../src/storage/sqlite/sqlite-store.js';
 import { EtcdStore } from '../src/storage/etcd/etcd-store.js';
 import { startEtcd } from '../test/util/etcd.js';
+import { procCpuMs } from './proc.js';
 
 const VALUE = JSON.stringify({ kind: 'ConfigMap', apiVersion: 'v1', data: { blob: 'x'.repeat(900) } });
 const IN_FLIGHT = 50;
@@ -34,10 +37,11 @@ async function runAll(from: number, n: number, inFlight: number, op: (i: number)
 
 /**
  * Runs op(i) for i = 0..n-1 with `inFlight` callers, after `warmUp` untimed calls with
- * i = n..n+warmUp-1; returns timed operations per second.
+ * i = n..n+warmUp-1; returns timed operations per second. onStart runs as the clock starts.
  */
-async function rate(n: number, inFlight: number, warmUp: number, op: (i: number) => Promise<unknown>): Promise<number> {
+async function rate(n: number, inFlight: number, warmUp: number, op: (i: number) => Promise<unknown>, onStart?: () => void): Promise<number> {
   await runAll(n, warmUp, inFlight, op);
+  onStart?.();
   const t0 = performance.now();
   await runAll(0, n, inFlight, op);
   return Math.round(n / ((performance.now() - t0) / 1000));
@@ -83,7 +87,16 @@ export async function benchStores(opts: { n?: number; warmUp?: number } = {}): P
   try {
     const raw = new Etcd3({ hosts: etcd.endpoints });
     try {
-      out['etcd.raw.putsPerSec'] = await rate(n / 2, IN_FLIGHT, warmUp, (i) => raw.put(`/raw/c${i}`).value(VALUE).exec());
+      // The CPU both sides spend per put, so the API run's machine-wide cost per write can be set
+      // beside it: what the store itself costs is the part no API server on top can give back.
+      const etcdPid = etcd.members[0]!.pid()!;
+      let cpu0 = { etcd: 0, client: process.cpuUsage() };
+      out['etcd.raw.putsPerSec'] = await rate(n / 2, IN_FLIGHT, warmUp, (i) => raw.put(`/raw/c${i}`).value(VALUE).exec(), () => {
+        cpu0 = { etcd: procCpuMs(etcdPid), client: process.cpuUsage() };
+      });
+      const client = process.cpuUsage(cpu0.client);
+      out['etcd.raw.etcdCpuMsPerPut'] = (procCpuMs(etcdPid) - cpu0.etcd) / (n / 2);
+      out['etcd.raw.clientCpuMsPerPut'] = (client.user + client.system) / 1000 / (n / 2);
     } finally {
       raw.close();
     }
