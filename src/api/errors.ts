@@ -112,6 +112,16 @@ export function forbidden(message: string): ApiError {
   return new ApiError(403, 'Forbidden', message);
 }
 
+/**
+ * 403 for a write admission refuses, as apierrors.NewForbidden words it:
+ * `pods "web" is forbidden: <why>` (`pods is forbidden: <why>` without a name).
+ */
+export function forbiddenObject(resource: string, name: string, why: string, group?: string): ApiError {
+  const what = qualified(resource, group);
+  const message = name ? `${what} ${JSON.stringify(name)} is forbidden: ${why}` : `${what} is forbidden: ${why}`;
+  return new ApiError(403, 'Forbidden', message, name ? { name, group, kind: resource } : { group, kind: resource });
+}
+
 export function unauthorized(): ApiError {
   return new ApiError(401, 'Unauthorized', 'Unauthorized');
 }

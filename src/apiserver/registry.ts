@@ -42,7 +42,23 @@ export type AdmissionHook = (
   rt: ResourceType,
   obj: KubeObject,
   old: KubeObject | undefined,
+  /** The write's options: a dryRun write is checked like any other but must change nothing. */
+  opts?: WriteOptions,
 ) => void | Promise<void>;
+
+/**
+ * Mutating admission (addMutatingAdmission): called on create and update after defaulting and
+ * before validation, as Kubernetes runs its mutating plugins before the object is validated, so
+ * what a hook fills in is validated like the rest. It may change the object or throw, and must
+ * cope with objects that validation will refuse.
+ */
+export type MutatingAdmissionHook = AdmissionHook;
+
+/**
+ * Hears of a write this registry made, as soon as the store has it and before the writer's
+ * caller does: the object as stored (ADDED, MODIFIED) or as it was deleted (DELETED). Must not throw.
+ */
+export type WriteObserver = (type: 'ADDED' | 'MODIFIED' | 'DELETED', rt: ResourceType, obj: KubeObject) => void;
 
 /** Records managed fields on a non-apply write (server-side apply bookkeeping). */
 export type ManagedFieldsHook = (args: {
@@ -115,6 +131,8 @@ function resetFields(rt: ResourceType, subresource?: string): readonly string[] 
 
 export class ObjectRegistry {
   private readonly admission: AdmissionHook[] = [];
+  private readonly mutatingAdmission: MutatingAdmissionHook[] = [];
+  private readonly writeObservers: WriteObserver[] = [];
   managedFields?: ManagedFieldsHook;
   /** Phase of a namespace as last seen by a watch, if known (set by the namespace lifecycle loop). */
   namespaceCache?: (name: string) => 'Active' | 'Terminating' | undefined;
@@ -127,6 +145,21 @@ export class ObjectRegistry {
 
   addAdmission(hook: AdmissionHook): void {
     this.admission.push(hook);
+  }
+
+  /** Adds a mutating admission hook; hooks run in the order added, all before any validating one. */
+  addMutatingAdmission(hook: MutatingAdmissionHook): void {
+    this.mutatingAdmission.push(hook);
+  }
+
+  /** Registers an observer of this registry's own writes (caches that must see them at once). */
+  observeWrites(observer: WriteObserver): void {
+    this.writeObservers.push(observer);
+  }
+
+  private written(type: 'ADDED' | 'MODIFIED' | 'DELETED', rt: ResourceType, obj: KubeObject): KubeObject {
+    for (const observe of this.writeObservers) observe(type, rt, obj);
+    return obj;
   }
 
   /** "/registry/pods/default/nginx", "/registry/apps/deployments/ns/x", "/registry/nodes/n1". */
@@ -305,11 +338,20 @@ export class ObjectRegistry {
     this.prepareForCreate(rt, obj);
     omitEmptyMetadata(m);
     rt.defaults(obj);
+    // Before the pod's QoS class is worked out: mutating admission may set its resources. (Pod
+    // creates are the hot path: a hook that answers synchronously costs no await.)
+    for (const hook of this.mutatingAdmission) {
+      const pending = hook('create', rt, obj, undefined, opts);
+      if (pending) await pending;
+    }
     if (rt.plural === 'pods') obj.status = { phase: 'Pending', qosClass: podQOSClass(obj) };
     if (generated) m.name = (m.generateName as string) + randomSuffix();
     this.validateOrThrow(rt, obj);
     await this.checkNamespace(rt, m.namespace, m.name!);
-    for (const hook of this.admission) await hook('create', rt, obj, undefined);
+    for (const hook of this.admission) {
+      const pending = hook('create', rt, obj, undefined, opts);
+      if (pending) await pending;
+    }
     if (this.managedFields && opts.fieldManager) {
       Object.assign(
         obj,
@@ -321,7 +363,7 @@ export class ObjectRegistry {
       try {
         const kv = await this.store.create(this.key(rt, m.namespace, m.name!), this.encode(obj));
         m.resourceVersion = String(kv.modRevision);
-        return withRawJSON(obj, this.rawJSON(kv));
+        return this.written('ADDED', rt, withRawJSON(obj, this.rawJSON(kv)));
       } catch (err) {
         if (err instanceof AlreadyExistsError) {
           if (generated && attempt < 8) {
@@ -389,7 +431,7 @@ export class ObjectRegistry {
       try {
         const kv = await this.store.update(key, this.encode(next), cur.modRevision);
         next.metadata.resourceVersion = String(kv.modRevision);
-        const stored = withRawJSON(next, this.rawJSON(kv));
+        const stored = this.written('MODIFIED', rt, withRawJSON(next, this.rawJSON(kv)));
         if (stored.metadata.deletionTimestamp && !hasFinalizers(rt, stored) && !isGracefulPod(rt, stored)) {
           return await this.finishDeletion(rt, key, kv);
         }
@@ -407,7 +449,7 @@ export class ObjectRegistry {
 
   private async finishDeletion(rt: ResourceType, key: string, kv: KeyValue): Promise<KubeObject> {
     try {
-      return this.decode(await this.store.delete(key, kv.modRevision));
+      return this.written('DELETED', rt, this.decode(await this.store.delete(key, kv.modRevision)));
     } catch (err) {
       if (err instanceof ConflictError || err instanceof NotFoundError) {
         // Someone else changed or removed it meanwhile; report the state we wrote.
@@ -479,13 +521,20 @@ export class ObjectRegistry {
     if (opts.subresource === undefined) rt.prepareForUpdate?.(next, old);
     omitEmptyMetadata(next.metadata);
     rt.defaults(next);
+    for (const hook of this.mutatingAdmission) {
+      const pending = hook('update', rt, next, old, opts);
+      if (pending) await pending;
+    }
     // Status writes never move the generation: it counts changes of the desired state.
     const gen = opts.subresource === 'status' ? old.metadata.generation : nextGeneration(rt, next, old);
     if (gen !== undefined) next.metadata.generation = gen;
     else delete next.metadata.generation;
     // Pod spec is immutable through ordinary updates; binding is the one way to set nodeName.
     this.validateOrThrow(rt, next, opts.subresource === 'binding' ? undefined : old);
-    for (const hook of this.admission) await hook('update', rt, next, old);
+    for (const hook of this.admission) {
+      const pending = hook('update', rt, next, old, opts);
+      if (pending) await pending;
+    }
     if (this.managedFields && opts.fieldManager) {
       Object.assign(
         next,
@@ -553,7 +602,7 @@ export class ObjectRegistry {
       if (!graceful && !pendingFinalizers) {
         if (opts.dryRun) return { object: old, deleted: true };
         try {
-          return { object: this.decode(await this.store.delete(key, cur.modRevision)), deleted: true };
+          return { object: this.written('DELETED', rt, this.decode(await this.store.delete(key, cur.modRevision))), deleted: true };
         } catch (err) {
           if (err instanceof ConflictError && attempt < 20) continue;
           if (err instanceof NotFoundError) throw notFound(rt.plural, name, rt.group || undefined);
@@ -568,7 +617,7 @@ export class ObjectRegistry {
       if (sameContent(next, old)) return { object: old, deleted: false };
       if (opts.dryRun) return { object: next, deleted: false };
       try {
-        return { object: this.decode(await this.store.update(key, this.encode(next), cur.modRevision)), deleted: false };
+        return { object: this.written('MODIFIED', rt, this.decode(await this.store.update(key, this.encode(next), cur.modRevision))), deleted: false };
       } catch (err) {
         if (err instanceof ConflictError && attempt < 20) continue;
         throw err;
