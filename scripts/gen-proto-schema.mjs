@@ -6,11 +6,13 @@
 // kubernetes/apimachinery (each package directory holds its `generated.proto` and the Go
 // `types.go` files it was generated from), laid out by Go import path under one directory:
 //
-//   <dir>/k8s.io/api/{core,apps,coordination,autoscaling}/v1/{generated.proto,*.go}
+//   <dir>/k8s.io/api/{core,apps,coordination,autoscaling,policy,authentication,authorization}/v1/{generated.proto,*.go}
 //   <dir>/k8s.io/apimachinery/pkg/{apis/meta/v1,api/resource,util/intstr,runtime,runtime/schema}/…
 //
 // e.g. copy those directories out of checkouts of github.com/kubernetes/api and
 // github.com/kubernetes/apimachinery (any recent release; fields are only ever added).
+// Fields whose values are "masked" string lists (a proto message wrapping `repeated string`, a
+// plain []string in Go, with no struct to take JSON names from) are left out: see SKIPPED.
 //
 // Why the Go sources too: the .proto files give field numbers and wire types, but the JSON
 // shape is decided by the Go struct tags. The Go protobuf marshallers always write value
@@ -33,11 +35,19 @@ const ROOTS = [
   ['v1', 'ReplicationController', 'k8s.io.api.core.v1.ReplicationController'],
   ['v1', 'ConfigMap', 'k8s.io.api.core.v1.ConfigMap'],
   ['v1', 'Secret', 'k8s.io.api.core.v1.Secret'],
+  ['v1', 'ServiceAccount', 'k8s.io.api.core.v1.ServiceAccount'],
+  ['v1', 'ResourceQuota', 'k8s.io.api.core.v1.ResourceQuota'],
+  ['v1', 'LimitRange', 'k8s.io.api.core.v1.LimitRange'],
   ['v1', 'Binding', 'k8s.io.api.core.v1.Binding'],
   ['apps/v1', 'Deployment', 'k8s.io.api.apps.v1.Deployment'],
   ['apps/v1', 'ReplicaSet', 'k8s.io.api.apps.v1.ReplicaSet'],
   ['coordination.k8s.io/v1', 'Lease', 'k8s.io.api.coordination.v1.Lease'],
   ['autoscaling/v1', 'Scale', 'k8s.io.api.autoscaling.v1.Scale'],
+  ['policy/v1', 'Eviction', 'k8s.io.api.policy.v1.Eviction'],
+  ['authentication.k8s.io/v1', 'TokenRequest', 'k8s.io.api.authentication.v1.TokenRequest'],
+  ['authentication.k8s.io/v1', 'SelfSubjectReview', 'k8s.io.api.authentication.v1.SelfSubjectReview'],
+  ['authorization.k8s.io/v1', 'SelfSubjectAccessReview', 'k8s.io.api.authorization.v1.SelfSubjectAccessReview'],
+  ['authorization.k8s.io/v1', 'SelfSubjectRulesReview', 'k8s.io.api.authorization.v1.SelfSubjectRulesReview'],
   // DeleteOptions and Status are registered in every group version.
   ['*', 'DeleteOptions', 'k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions'],
   ['*', 'Status', 'k8s.io.apimachinery.pkg.apis.meta.v1.Status'],
@@ -53,6 +63,13 @@ const SPECIAL = new Set([
   'intstr.IntOrString',
   'runtime.RawExtension',
 ]);
+
+/**
+ * Fields not decoded (the decoder skips fields it has no entry for, as JSON decoding drops
+ * unknown ones): the masked string-list maps, which requests to peapod never need. UserInfo's
+ * extra is in a review's status (answered, never read); attestations is newer than v1.32.
+ */
+const SKIPPED = new Set(['k8s.io.api.authentication.v1.UserInfo.extra', 'k8s.io.api.authentication.v1.TokenRequestSpec.attestations']);
 
 const SCALARS = new Set(['string', 'bytes', 'bool', 'int32', 'int64', 'uint32', 'uint64', 'double', 'float']);
 
@@ -183,6 +200,7 @@ function main() {
     if (!go) throw new Error(`no Go struct for ${full}; the Go sources decide JSON names`);
     const entries = [];
     for (const f of [...msg.fields].sort((a, b) => a.number - b.number)) {
+      if (SKIPPED.has(`${full}.${f.name}`)) continue;
       const type = resolve(msg.pkg, f.type);
       const g = go.get(f.number);
       if (!g) throw new Error(`${full}.${f.name} (${f.number}) has no Go field`);

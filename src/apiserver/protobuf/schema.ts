@@ -14,12 +14,19 @@ export const roots: readonly RootKind[] = [
   { apiVersion: 'v1', kind: 'ReplicationController', message: 'core.v1.ReplicationController' },
   { apiVersion: 'v1', kind: 'ConfigMap', message: 'core.v1.ConfigMap' },
   { apiVersion: 'v1', kind: 'Secret', message: 'core.v1.Secret' },
+  { apiVersion: 'v1', kind: 'ServiceAccount', message: 'core.v1.ServiceAccount' },
+  { apiVersion: 'v1', kind: 'ResourceQuota', message: 'core.v1.ResourceQuota' },
+  { apiVersion: 'v1', kind: 'LimitRange', message: 'core.v1.LimitRange' },
   { apiVersion: 'v1', kind: 'Binding', message: 'core.v1.Binding' },
   { apiVersion: 'apps/v1', kind: 'Deployment', message: 'apps.v1.Deployment' },
   { apiVersion: 'apps/v1', kind: 'ReplicaSet', message: 'apps.v1.ReplicaSet' },
   { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', message: 'coordination.v1.Lease' },
   { apiVersion: 'autoscaling/v1', kind: 'Scale', message: 'autoscaling.v1.Scale' },
   { apiVersion: 'policy/v1', kind: 'Eviction', message: 'policy.v1.Eviction' },
+  { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', message: 'authentication.v1.TokenRequest' },
+  { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview', message: 'authentication.v1.SelfSubjectReview' },
+  { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', message: 'authorization.v1.SelfSubjectAccessReview' },
+  { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', message: 'authorization.v1.SelfSubjectRulesReview' },
   { apiVersion: '*', kind: 'DeleteOptions', message: 'meta.v1.DeleteOptions' },
   { apiVersion: '*', kind: 'Status', message: 'meta.v1.Status' },
 ];
@@ -95,6 +102,100 @@ export const messages: Readonly<Record<string, MessageSchema | null>> = {
     { n: 1, json: 'maxUnavailable', type: 'intstr.IntOrString' },
     { n: 2, json: 'maxSurge', type: 'intstr.IntOrString' },
   ],
+  'authentication.v1.BoundObjectReference': [
+    { n: 1, json: 'kind', type: 'string', omitEmpty: true },
+    { n: 2, json: 'apiVersion', type: 'string', omitEmpty: true },
+    { n: 3, json: 'name', type: 'string', omitEmpty: true },
+    { n: 4, json: 'uid', type: 'string', omitEmpty: true },
+  ],
+  'authentication.v1.SelfSubjectReview': [
+    { n: 1, json: 'metadata', type: 'meta.v1.ObjectMeta' },
+    { n: 2, json: 'status', type: 'authentication.v1.SelfSubjectReviewStatus' },
+  ],
+  'authentication.v1.SelfSubjectReviewStatus': [
+    { n: 1, json: 'userInfo', type: 'authentication.v1.UserInfo' },
+  ],
+  'authentication.v1.TokenRequest': [
+    { n: 1, json: 'metadata', type: 'meta.v1.ObjectMeta' },
+    { n: 2, json: 'spec', type: 'authentication.v1.TokenRequestSpec' },
+    { n: 3, json: 'status', type: 'authentication.v1.TokenRequestStatus' },
+  ],
+  'authentication.v1.TokenRequestSpec': [
+    { n: 1, json: 'audiences', type: 'string', repeated: true },
+    { n: 3, json: 'boundObjectRef', type: 'authentication.v1.BoundObjectReference' },
+    { n: 4, json: 'expirationSeconds', type: 'int64' },
+  ],
+  'authentication.v1.TokenRequestStatus': [
+    { n: 1, json: 'token', type: 'string' },
+    { n: 2, json: 'expirationTimestamp', type: 'meta.v1.Time' },
+  ],
+  'authentication.v1.UserInfo': [
+    { n: 1, json: 'username', type: 'string', omitEmpty: true },
+    { n: 2, json: 'uid', type: 'string', omitEmpty: true },
+    { n: 3, json: 'groups', type: 'string', repeated: true },
+  ],
+  'authorization.v1.FieldSelectorAttributes': [
+    { n: 1, json: 'rawSelector', type: 'string', omitEmpty: true },
+    { n: 2, json: 'requirements', type: 'meta.v1.FieldSelectorRequirement', repeated: true },
+  ],
+  'authorization.v1.LabelSelectorAttributes': [
+    { n: 1, json: 'rawSelector', type: 'string', omitEmpty: true },
+    { n: 2, json: 'requirements', type: 'meta.v1.LabelSelectorRequirement', repeated: true },
+  ],
+  'authorization.v1.NonResourceAttributes': [
+    { n: 1, json: 'path', type: 'string', omitEmpty: true },
+    { n: 2, json: 'verb', type: 'string', omitEmpty: true },
+  ],
+  'authorization.v1.NonResourceRule': [
+    { n: 1, json: 'verbs', type: 'string', repeated: true },
+    { n: 2, json: 'nonResourceURLs', type: 'string', repeated: true },
+  ],
+  'authorization.v1.ResourceAttributes': [
+    { n: 1, json: 'namespace', type: 'string', omitEmpty: true },
+    { n: 2, json: 'verb', type: 'string', omitEmpty: true },
+    { n: 3, json: 'group', type: 'string', omitEmpty: true },
+    { n: 4, json: 'version', type: 'string', omitEmpty: true },
+    { n: 5, json: 'resource', type: 'string', omitEmpty: true },
+    { n: 6, json: 'subresource', type: 'string', omitEmpty: true },
+    { n: 7, json: 'name', type: 'string', omitEmpty: true },
+    { n: 8, json: 'fieldSelector', type: 'authorization.v1.FieldSelectorAttributes' },
+    { n: 9, json: 'labelSelector', type: 'authorization.v1.LabelSelectorAttributes' },
+  ],
+  'authorization.v1.ResourceRule': [
+    { n: 1, json: 'verbs', type: 'string', repeated: true },
+    { n: 2, json: 'apiGroups', type: 'string', repeated: true },
+    { n: 3, json: 'resources', type: 'string', repeated: true },
+    { n: 4, json: 'resourceNames', type: 'string', repeated: true },
+  ],
+  'authorization.v1.SelfSubjectAccessReview': [
+    { n: 1, json: 'metadata', type: 'meta.v1.ObjectMeta' },
+    { n: 2, json: 'spec', type: 'authorization.v1.SelfSubjectAccessReviewSpec' },
+    { n: 3, json: 'status', type: 'authorization.v1.SubjectAccessReviewStatus' },
+  ],
+  'authorization.v1.SelfSubjectAccessReviewSpec': [
+    { n: 1, json: 'resourceAttributes', type: 'authorization.v1.ResourceAttributes' },
+    { n: 2, json: 'nonResourceAttributes', type: 'authorization.v1.NonResourceAttributes' },
+  ],
+  'authorization.v1.SelfSubjectRulesReview': [
+    { n: 1, json: 'metadata', type: 'meta.v1.ObjectMeta' },
+    { n: 2, json: 'spec', type: 'authorization.v1.SelfSubjectRulesReviewSpec' },
+    { n: 3, json: 'status', type: 'authorization.v1.SubjectRulesReviewStatus' },
+  ],
+  'authorization.v1.SelfSubjectRulesReviewSpec': [
+    { n: 1, json: 'namespace', type: 'string', omitEmpty: true },
+  ],
+  'authorization.v1.SubjectAccessReviewStatus': [
+    { n: 1, json: 'allowed', type: 'bool' },
+    { n: 2, json: 'reason', type: 'string', omitEmpty: true },
+    { n: 3, json: 'evaluationError', type: 'string', omitEmpty: true },
+    { n: 4, json: 'denied', type: 'bool', omitEmpty: true },
+  ],
+  'authorization.v1.SubjectRulesReviewStatus': [
+    { n: 1, json: 'resourceRules', type: 'authorization.v1.ResourceRule', repeated: true },
+    { n: 2, json: 'nonResourceRules', type: 'authorization.v1.NonResourceRule', repeated: true },
+    { n: 3, json: 'incomplete', type: 'bool' },
+    { n: 4, json: 'evaluationError', type: 'string', omitEmpty: true },
+  ],
   'autoscaling.v1.Scale': [
     { n: 1, json: 'metadata', type: 'meta.v1.ObjectMeta' },
     { n: 2, json: 'spec', type: 'autoscaling.v1.ScaleSpec' },
@@ -151,10 +252,6 @@ export const messages: Readonly<Record<string, MessageSchema | null>> = {
     { n: 1, json: 'secretName', type: 'string' },
     { n: 2, json: 'shareName', type: 'string' },
     { n: 3, json: 'readOnly', type: 'bool', omitEmpty: true },
-  ],
-  'policy.v1.Eviction': [
-    { n: 1, json: 'metadata', type: 'meta.v1.ObjectMeta' },
-    { n: 2, json: 'deleteOptions', type: 'meta.v1.DeleteOptions' },
   ],
   'core.v1.Binding': [
     { n: 1, json: 'metadata', type: 'meta.v1.ObjectMeta' },
@@ -557,6 +654,21 @@ export const messages: Readonly<Record<string, MessageSchema | null>> = {
     { n: 2, json: 'httpGet', type: 'core.v1.HTTPGetAction' },
     { n: 3, json: 'tcpSocket', type: 'core.v1.TCPSocketAction' },
     { n: 4, json: 'sleep', type: 'core.v1.SleepAction' },
+  ],
+  'core.v1.LimitRange': [
+    { n: 1, json: 'metadata', type: 'meta.v1.ObjectMeta' },
+    { n: 2, json: 'spec', type: 'core.v1.LimitRangeSpec' },
+  ],
+  'core.v1.LimitRangeItem': [
+    { n: 1, json: 'type', type: 'string' },
+    { n: 2, json: 'max', type: 'resource.Quantity', map: true },
+    { n: 3, json: 'min', type: 'resource.Quantity', map: true },
+    { n: 4, json: 'default', type: 'resource.Quantity', map: true },
+    { n: 5, json: 'defaultRequest', type: 'resource.Quantity', map: true },
+    { n: 6, json: 'maxLimitRequestRatio', type: 'resource.Quantity', map: true },
+  ],
+  'core.v1.LimitRangeSpec': [
+    { n: 1, json: 'limits', type: 'core.v1.LimitRangeItem', repeated: true },
   ],
   'core.v1.LinuxContainerUser': [
     { n: 1, json: 'uid', type: 'int64' },
@@ -1013,6 +1125,20 @@ export const messages: Readonly<Record<string, MessageSchema | null>> = {
     { n: 2, json: 'health', type: 'string', omitEmpty: true },
     { n: 6, json: 'message', type: 'string' },
   ],
+  'core.v1.ResourceQuota': [
+    { n: 1, json: 'metadata', type: 'meta.v1.ObjectMeta' },
+    { n: 2, json: 'spec', type: 'core.v1.ResourceQuotaSpec' },
+    { n: 3, json: 'status', type: 'core.v1.ResourceQuotaStatus' },
+  ],
+  'core.v1.ResourceQuotaSpec': [
+    { n: 1, json: 'hard', type: 'resource.Quantity', map: true },
+    { n: 2, json: 'scopes', type: 'string', repeated: true },
+    { n: 3, json: 'scopeSelector', type: 'core.v1.ScopeSelector' },
+  ],
+  'core.v1.ResourceQuotaStatus': [
+    { n: 1, json: 'hard', type: 'resource.Quantity', map: true },
+    { n: 2, json: 'used', type: 'resource.Quantity', map: true },
+  ],
   'core.v1.ResourceRequirements': [
     { n: 1, json: 'limits', type: 'resource.Quantity', map: true },
     { n: 2, json: 'requests', type: 'resource.Quantity', map: true },
@@ -1039,6 +1165,14 @@ export const messages: Readonly<Record<string, MessageSchema | null>> = {
     { n: 8, json: 'volumeName', type: 'string', omitEmpty: true },
     { n: 9, json: 'fsType', type: 'string', omitEmpty: true },
     { n: 10, json: 'readOnly', type: 'bool', omitEmpty: true },
+  ],
+  'core.v1.ScopeSelector': [
+    { n: 1, json: 'matchExpressions', type: 'core.v1.ScopedResourceSelectorRequirement', repeated: true },
+  ],
+  'core.v1.ScopedResourceSelectorRequirement': [
+    { n: 1, json: 'scopeName', type: 'string' },
+    { n: 2, json: 'operator', type: 'string' },
+    { n: 3, json: 'values', type: 'string', repeated: true },
   ],
   'core.v1.SeccompProfile': [
     { n: 1, json: 'type', type: 'string' },
@@ -1090,6 +1224,12 @@ export const messages: Readonly<Record<string, MessageSchema | null>> = {
     { n: 1, json: 'metadata', type: 'meta.v1.ObjectMeta' },
     { n: 2, json: 'spec', type: 'core.v1.ServiceSpec' },
     { n: 3, json: 'status', type: 'core.v1.ServiceStatus' },
+  ],
+  'core.v1.ServiceAccount': [
+    { n: 1, json: 'metadata', type: 'meta.v1.ObjectMeta' },
+    { n: 2, json: 'secrets', type: 'core.v1.ObjectReference', repeated: true },
+    { n: 3, json: 'imagePullSecrets', type: 'core.v1.LocalObjectReference', repeated: true },
+    { n: 4, json: 'automountServiceAccountToken', type: 'bool' },
   ],
   'core.v1.ServiceAccountTokenProjection': [
     { n: 1, json: 'audience', type: 'string', omitEmpty: true },
@@ -1296,6 +1436,11 @@ export const messages: Readonly<Record<string, MessageSchema | null>> = {
     { n: 5, json: 'dryRun', type: 'string', repeated: true },
     { n: 6, json: 'ignoreStoreReadErrorWithClusterBreakingPotential', type: 'bool' },
   ],
+  'meta.v1.FieldSelectorRequirement': [
+    { n: 1, json: 'key', type: 'string' },
+    { n: 2, json: 'operator', type: 'string' },
+    { n: 3, json: 'values', type: 'string', repeated: true },
+  ],
   'meta.v1.FieldsV1': null,
   'meta.v1.LabelSelector': [
     { n: 1, json: 'matchLabels', type: 'string', map: true },
@@ -1377,5 +1522,9 @@ export const messages: Readonly<Record<string, MessageSchema | null>> = {
     { n: 6, json: 'uid', type: 'string', omitEmpty: true },
   ],
   'meta.v1.Time': null,
+  'policy.v1.Eviction': [
+    { n: 1, json: 'metadata', type: 'meta.v1.ObjectMeta' },
+    { n: 2, json: 'deleteOptions', type: 'meta.v1.DeleteOptions' },
+  ],
   'resource.Quantity': null,
 };
