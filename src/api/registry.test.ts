@@ -12,9 +12,12 @@ test('every kind is served exactly once with consistent metadata', () => {
     ['services', '', 'Service', true, ['svc'], true],
     ['endpoints', '', 'Endpoints', true, ['ep'], false],
     ['events', '', 'Event', true, ['ev'], false],
+    ['limitranges', '', 'LimitRange', true, ['limits'], false],
     ['replicationcontrollers', '', 'ReplicationController', true, ['rc'], true],
+    ['resourcequotas', '', 'ResourceQuota', true, ['quota'], true],
     ['configmaps', '', 'ConfigMap', true, ['cm'], false],
     ['secrets', '', 'Secret', true, [], false],
+    ['serviceaccounts', '', 'ServiceAccount', true, ['sa'], false],
     ['deployments', 'apps', 'Deployment', true, ['deploy'], true],
     ['replicasets', 'apps', 'ReplicaSet', true, ['rs'], true],
     ['leases', 'coordination.k8s.io', 'Lease', true, [], false],
@@ -45,6 +48,8 @@ test('lookups', () => {
     ['po', 'pods'], ['pods', 'pods'], ['Pod', 'pods'], ['deploy', 'deployments'], ['deployments.apps', 'deployments'],
     ['deployments.v1.apps', 'deployments'], ['rs', 'replicasets'], ['lease', 'leases'], ['leases.coordination.k8s.io', 'leases'],
     ['endpointslice', 'endpointslices'], ['endpointslices.discovery.k8s.io', 'endpointslices'], ['EndpointSlice', 'endpointslices'],
+    ['quota', 'resourcequotas'], ['resourcequota', 'resourcequotas'], ['ResourceQuota', 'resourcequotas'],
+    ['limits', 'limitranges'], ['limitrange', 'limitranges'], ['LimitRange', 'limitranges'],
     ['widgets', undefined], ['pods.apps', undefined],
   ];
   for (const [name, want] of names) assert.equal(resolveResource(name)?.plural, want, name);

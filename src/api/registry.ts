@@ -10,12 +10,15 @@ import { endpoints } from './kinds/endpoints.js';
 import { endpointslices } from './kinds/endpointslices.js';
 import { events } from './kinds/events.js';
 import { leases } from './kinds/leases.js';
+import { limitranges } from './kinds/limitranges.js';
 import { namespaces } from './kinds/namespaces.js';
 import { nodes } from './kinds/nodes.js';
 import { pods } from './kinds/pods.js';
 import { replicasets } from './kinds/replicasets.js';
 import { replicationcontrollers } from './kinds/replicationcontrollers.js';
+import { resourcequotas } from './kinds/resourcequotas.js';
 import { secrets } from './kinds/secrets.js';
+import { serviceaccounts } from './kinds/serviceaccounts.js';
 import { services } from './kinds/services.js';
 
 export const allResourceTypes: readonly ResourceType[] = [
@@ -25,9 +28,12 @@ export const allResourceTypes: readonly ResourceType[] = [
   services,
   endpoints,
   events,
+  limitranges,
   replicationcontrollers,
+  resourcequotas,
   configmaps,
   secrets,
+  serviceaccounts,
   deployments,
   replicasets,
   leases,

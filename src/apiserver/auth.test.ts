@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadOrCreateTokens, TokenAuthenticator } from './auth.js';
+import { ServiceAccountTokens, type ServiceAccountClaims } from './serviceaccount-tokens.js';
 
 const req = (authorization?: string) => ({ headers: authorization === undefined ? {} : { authorization } }) as IncomingMessage;
 
@@ -19,15 +20,40 @@ test('a bearer token names its user; anything else names nobody', () => {
   }
 });
 
-test('the tokens file is made with an admin token on first start and read back after', () => {
+test('the tokens file is made with an admin token on first start and read back after', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'peapod-auth-'));
   try {
     const first = loadOrCreateTokens(dir);
     assert.match(first.adminToken, /^[0-9a-f]{48}$/);
-    assert.equal(first.auth.authenticate(req(`Bearer ${first.adminToken}`))?.name, 'admin');
+    assert.equal((await first.auth.authenticate(req(`Bearer ${first.adminToken}`)))?.name, 'admin');
     const again = loadOrCreateTokens(dir);
     assert.equal(again.adminToken, first.adminToken);
     assert.match(readFileSync(join(dir, 'tokens'), 'utf8'), /,admin,system:masters\n$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a service account token is a user while its service account exists; a static token needs no look', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'peapod-auth-'));
+  try {
+    const tokens = ServiceAccountTokens.loadOrCreate(dir);
+    const auth = new TokenAuthenticator();
+    auth.add('static', { name: 'admin', groups: [] });
+    let exists = true;
+    const checked: ServiceAccountClaims[] = [];
+    auth.acceptServiceAccountTokens(tokens, async (c) => (checked.push(c), exists), () => 1_700_000_100_000);
+    const { token } = tokens.issue({ namespace: 'team-a', name: 'builder', uid: 'u-1', audiences: [tokens.issuer], expirationSeconds: 3600, now: 1_700_000_000_000 });
+    assert.deepEqual(await auth.authenticate(req(`Bearer ${token}`)), {
+      name: 'system:serviceaccount:team-a:builder',
+      groups: ['system:serviceaccounts', 'system:serviceaccounts:team-a', 'system:authenticated'],
+    });
+    assert.equal(checked[0]?.uid, 'u-1');
+    exists = false;
+    assert.equal(await auth.authenticate(req(`Bearer ${token}`)), undefined, 'deleted service account');
+    assert.equal(await auth.authenticate(req(`Bearer ${token.slice(0, -2)}xx`)), undefined, 'tampered signature');
+    assert.equal(checked.length, 2, 'a bad signature is refused without a look at the cluster');
+    assert.deepEqual(auth.authenticate(req('Bearer static')), { name: 'admin', groups: [] });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

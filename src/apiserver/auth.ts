@@ -1,18 +1,28 @@
 /**
  * Bearer-token authentication. The admin token is generated on first start and kept in
- * DIR/tokens; every request but the health endpoints must present one of the known tokens.
+ * DIR/tokens; every request but the health endpoints must present one of the known tokens or
+ * a service account token (serviceaccount-tokens.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IncomingMessage } from 'node:http';
+import { serviceAccountUser, type ServiceAccountClaims, type ServiceAccountTokens } from './serviceaccount-tokens.js';
 
 export interface User {
   name: string;
   groups: string[];
 }
 
+/**
+ * Checks a service account token's claims against the cluster: the service account (and the
+ * object the token is bound to) must still exist with the uid the token names.
+ */
+export type ServiceAccountCheck = (claims: ServiceAccountClaims) => Promise<boolean>;
+
 export class TokenAuthenticator {
+  private serviceAccounts?: { tokens: ServiceAccountTokens; check: ServiceAccountCheck; now: () => number };
+
   /**
    * By token. A hash lookup, as kube-apiserver's token file authenticator does: the tokens are
    * 192 random bits, so what a lookup's timing could tell about them is worth nothing, and
@@ -24,11 +34,25 @@ export class TokenAuthenticator {
     this.tokens.set(token, user);
   }
 
-  /** The user the request's bearer token belongs to, or undefined. */
-  authenticate(req: IncomingMessage): User | undefined {
+  /** Also accept the service account tokens `tokens` issued, while `check` finds their subjects. */
+  acceptServiceAccountTokens(tokens: ServiceAccountTokens, check: ServiceAccountCheck, now: () => number = Date.now): void {
+    this.serviceAccounts = { tokens, check, now };
+  }
+
+  /**
+   * The user the request's bearer token belongs to, or undefined. Static tokens answer at once;
+   * a service account token (a JWT) needs a look at the cluster, so its answer is a promise.
+   */
+  authenticate(req: IncomingMessage): User | undefined | Promise<User | undefined> {
     const h = req.headers.authorization;
     if (!h || !h.startsWith('Bearer ')) return undefined;
-    return this.tokens.get(h.slice(7).trim());
+    const token = h.slice(7).trim();
+    const user = this.tokens.get(token);
+    if (user || !this.serviceAccounts) return user;
+    const sa = this.serviceAccounts;
+    const claims = sa.tokens.verify(token, sa.now());
+    if (!claims) return undefined;
+    return sa.check(claims).then((ok) => (ok ? serviceAccountUser(claims.namespace, claims.name) : undefined));
   }
 }
 

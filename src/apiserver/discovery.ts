@@ -1,5 +1,6 @@
 /** Discovery documents: /api, /apis, and the resource list of each group-version. */
 import type { ResourceType } from '../api/resource.js';
+import { reviewResources } from './reviews.js';
 
 export const scaleGroupVersion = { group: 'autoscaling', version: 'v1' };
 
@@ -19,9 +20,10 @@ export interface GroupVersion {
   version: string;
 }
 
+/** The group-versions served: those of the stored kinds, then those of the reviews (reviews.ts). */
 export function groupVersions(types: readonly ResourceType[]): GroupVersion[] {
   const seen = new Map<string, GroupVersion>();
-  for (const rt of types) seen.set(`${rt.group}/${rt.version}`, { group: rt.group, version: rt.version });
+  for (const rt of [...types, ...reviewResources]) seen.set(`${rt.group}/${rt.version}`, { group: rt.group, version: rt.version });
   return [...seen.values()];
 }
 
@@ -63,8 +65,9 @@ export function apiGroup(types: readonly ResourceType[], group: string) {
 
 export function apiResourceList(types: readonly ResourceType[], group: string, version: string) {
   const mine = types.filter((rt) => rt.group === group && rt.version === version);
-  if (!mine.length) return undefined;
-  const resources: Record<string, unknown>[] = [];
+  const reviews = reviewResources.filter((r) => r.group === group && r.version === version);
+  if (!mine.length && !reviews.length) return undefined;
+  const resources: Record<string, unknown>[] = reviews.map((r) => ({ name: r.plural, singularName: r.singular, namespaced: false, kind: r.kind, verbs: ['create'] }));
   for (const rt of mine) {
     const entry: Record<string, unknown> = {
       name: rt.plural,
@@ -115,6 +118,7 @@ const subresourceSpecs: Record<string, { kind: string; verbs: string[]; group?: 
   // Group and version say which Eviction to send; kubectl drain looks for exactly this entry.
   eviction: { kind: 'Eviction', verbs: ['create'], group: 'policy', version: 'v1' },
   finalize: { kind: 'Namespace', verbs: ['update'] },
+  token: { kind: 'TokenRequest', verbs: ['create'], group: 'authentication.k8s.io', version: 'v1' },
 };
 
 /** The aggregated discovery versions served (apidiscovery.k8s.io), newest first. */

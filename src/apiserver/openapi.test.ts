@@ -29,6 +29,7 @@ const KUBECTL_133 = '/usr/lib/google-cloud-sdk/bin/kubectl.1.33';
 const shortNames: Record<string, string[]> = {
   namespaces: ['ns'], nodes: ['no'], pods: ['po'], services: ['svc'], endpoints: ['ep'], events: ['ev'],
   replicationcontrollers: ['rc'], configmaps: ['cm'], deployments: ['deploy'], replicasets: ['rs'],
+  resourcequotas: ['quota'], limitranges: ['limits'],
 };
 const verbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
@@ -272,6 +273,34 @@ describe('kubectl against the openapi documents', { skip: !existsSync(KUBECTL) &
     assert.equal(f.get('addresses'), '[]string');
     assert.equal(f.get('conditions'), 'EndpointConditions');
     assert.equal(f.get('targetRef'), 'ObjectReference');
+  });
+
+  it('explain limits: an atomic list of items with a required type and maps of quantities', async () => {
+    const r = await kubectl(h, KUBECTL, ['explain', 'limits.spec.limits']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^KIND:\s+LimitRange$/m);
+    assert.match(r.stdout, /type\s+<string> -required-/);
+    const f = explainedFields(r.stdout);
+    for (const field of ['default', 'defaultRequest', 'max', 'maxLimitRequestRatio', 'min']) assert.equal(f.get(field), 'map[string]Quantity', field);
+    const spec = (openapiV3Document('api/v1') as Json).components.schemas['io.k8s.api.core.v1.LimitRangeSpec'];
+    assert.deepEqual(spec.required, ['limits']);
+    assert.equal(spec.properties.limits['x-kubernetes-list-type'], 'atomic');
+  });
+
+  it('explain quota: hard limits and usage are maps of quantities, scope terms name scope and operator', async () => {
+    const r = await kubectl(h, KUBECTL, ['explain', 'quota.spec']);
+    assert.equal(r.code, 0, r.stderr);
+    const f = explainedFields(r.stdout);
+    assert.equal(f.get('hard'), 'map[string]Quantity');
+    assert.equal(f.get('scopes'), '[]string');
+    assert.equal(f.get('scopeSelector'), 'ScopeSelector');
+    const status = await kubectl(h, KUBECTL, ['explain', 'resourcequota.status']);
+    assert.equal(status.code, 0, status.stderr);
+    assert.equal(explainedFields(status.stdout).get('used'), 'map[string]Quantity');
+    const term = await kubectl(h, KUBECTL, ['explain', 'quota.spec.scopeSelector.matchExpressions']);
+    assert.equal(term.code, 0, term.stderr);
+    assert.match(term.stdout, /operator\s+<string> -required-/);
+    assert.match(term.stdout, /scopeName\s+<string> -required-/);
   });
 
   it('explain --recursive and the lease kind', async () => {

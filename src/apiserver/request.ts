@@ -87,3 +87,16 @@ export function splitRequestURL(target: string): { path: string; query: URLSearc
   }
   return { path, query: q < 0 ? noQuery : new URLSearchParams(target.slice(q + 1)) };
 }
+
+/**
+ * A subresource's or review's body: its apiVersion and kind, when given, must be the ones the subresource takes
+ * (the first of `apiVersions` is the one named in the error), as kube's decoder checks them.
+ */
+export function checkTypeMeta(obj: Record<string, unknown>, apiVersions: readonly string[], kind: string): void {
+  if (obj.apiVersion !== undefined && !apiVersions.includes(obj.apiVersion as string)) {
+    throw badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${apiVersions[0]})`);
+  }
+  if (obj.kind !== undefined && obj.kind !== kind) {
+    throw badRequest(`the kind in the data (${String(obj.kind)}) does not match the expected kind (${kind})`);
+  }
+}

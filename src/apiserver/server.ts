@@ -37,10 +37,13 @@ import type { Logger } from '../util/logger.js';
 import { runHealthCheck, runHealthChecks, type HealthCheck } from '../util/health.js';
 import { FairQueue } from './fair-queue.js';
 import type { TokenAuthenticator } from './auth.js';
+import { answerReview, reviewResourceFor } from './reviews.js';
+import type { ServiceAccountTokens } from './serviceaccount-tokens.js';
+import { issueToken, serviceAccountStillExists, TOKEN_REQUEST_API_VERSION, type TokenRequestDeps } from './token-request.js';
 import { apiGroup, apiGroupDiscoveryList, apiGroupList, apiResourceList, apiVersions, supportsDeleteCollection } from './discovery.js';
 import { aggregatedDiscoveryContentType, negotiate, negotiateDiscovery, toYAML, type Negotiated } from './negotiate.js';
 import { ObjectRegistry, rawJSONOf, type DeleteOptions } from './registry.js';
-import { parsePath, splitRequestURL, type ResourcePath } from './request.js';
+import { checkTypeMeta, parsePath, splitRequestURL, type ResourcePath } from './request.js';
 import { partialObjectMetadata, toTable, type IncludeObject } from './table.js';
 import { buildFilter, scaleSelectorString } from './selectors.js';
 import { applyPatchBody, applyServerSide, recordManagedFields } from './patch-adapter.js';
@@ -73,6 +76,11 @@ export interface APIServerOptions {
   /** Without TLS material the server speaks plain HTTP (tests of the handler only). */
   tls?: { cert: string; key: string };
   authenticator?: TokenAuthenticator;
+  /**
+   * Issues tokens on serviceaccounts/token and, with an authenticator, accepts them as bearer
+   * tokens while their service account (and bound object) exist. Without it, no tokens.
+   */
+  serviceAccountTokens?: ServiceAccountTokens;
   host?: string;
   port?: number;
   /** How often an idle watch gets a BOOKMARK when it asked for them. */
@@ -168,6 +176,19 @@ export class APIServer {
     this.registry = new ObjectRegistry(opts.store, this.clock, () => nsType);
     this.registry.managedFields = recordManagedFields;
     this.healthChecks.set('etcd', () => opts.store.check());
+    if (opts.serviceAccountTokens && opts.authenticator) {
+      const deps = this.tokenDeps(opts.serviceAccountTokens);
+      opts.authenticator.acceptServiceAccountTokens(opts.serviceAccountTokens, (claims) => serviceAccountStillExists(deps, claims), () => this.clock.now());
+    }
+  }
+
+  private tokenDeps(tokens: ServiceAccountTokens): TokenRequestDeps {
+    const coreType = (plural: string) => {
+      const rt = this.resourceType('', 'v1', plural);
+      if (!rt) throw new Error(`core/v1 ${plural} is not served`);
+      return rt;
+    };
+    return { registry: this.registry, tokens, coreType, now: () => this.clock.now() };
   }
 
   resourceType(group: string, version: string, plural: string): ResourceType | undefined {
@@ -379,7 +400,8 @@ export class APIServer {
     if (path === '/healthz' || path === '/livez' || path === '/readyz' || path.startsWith('/readyz/') || path.startsWith('/livez/') || path.startsWith('/healthz/')) {
       return this.health(ctx, path);
     }
-    const user = this.opts.authenticator?.authenticate(req);
+    const found = this.opts.authenticator?.authenticate(req);
+    const user = found instanceof Promise ? await found : found;
     if (this.opts.authenticator && !user) throw unauthorized();
     if (path === '/version' || path === '/version/') return this.document(ctx, serverVersion);
     if (path === '/api' || path === '/api/') return this.discoveryRoot(ctx, true);
@@ -411,6 +433,11 @@ export class APIServer {
         return this.document(ctx, list);
       }
       case 'resource': {
+        const review = parsed.path.namespace === undefined && parsed.path.name === undefined ? reviewResourceFor(parsed.path.group, parsed.path.version, parsed.path.resource) : undefined;
+        if (review) {
+          if (req.method !== 'POST') throw methodNotAllowed('the server does not allow this method on the requested resource');
+          return this.send(res, 201, answerReview(review, await this.readObject(req), user));
+        }
         // Watches (and the streams of exec, attach, port-forward, followed logs) run for minutes:
         // they never wait for, or hold, one of the seats.
         if (isLongRunning(parsed.path, query)) return this.resource(ctx, parsed.path);
@@ -536,6 +563,14 @@ export class APIServer {
         if (rt.plural !== 'pods') throw notFoundPath();
         if (method !== 'POST') throw methodNotAllowed('the server does not allow this method on the requested resource');
         return this.evict(ctx, rt, ns!, name);
+      case 'token': {
+        const tokens = this.opts.serviceAccountTokens;
+        if (rt.plural !== 'serviceaccounts' || rt.group !== '' || !tokens) throw notFoundPath();
+        if (method !== 'POST') throw methodNotAllowed('the server does not allow this method on the requested resource');
+        const request = await this.readObject(ctx.req);
+        checkTypeMeta(request, [TOKEN_REQUEST_API_VERSION], 'TokenRequest');
+        return this.send(ctx.res, 201, await issueToken(this.tokenDeps(tokens), request, ns!, name));
+      }
       case 'log':
       case 'exec':
       case 'attach':
@@ -1275,18 +1310,6 @@ function describeType(v: unknown): string {
 }
 
 /** JSON.parse with a 400 that says where the body is broken (or that it nests absurdly deep). */
-/**
- * A subresource body's apiVersion and kind, when given, must be the ones the subresource takes
- * (the first of `apiVersions` is the one named in the error), as kube's decoder checks them.
- */
-function checkTypeMeta(obj: Record<string, unknown>, apiVersions: readonly string[], kind: string): void {
-  if (obj.apiVersion !== undefined && !apiVersions.includes(obj.apiVersion as string)) {
-    throw badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${apiVersions[0]})`);
-  }
-  if (obj.kind !== undefined && obj.kind !== kind) {
-    throw badRequest(`the kind in the data (${String(obj.kind)}) does not match the expected kind (${kind})`);
-  }
-}
 
 /**
  * The media type of a request body (`fallback` without a Content-Type), parameters dropped and

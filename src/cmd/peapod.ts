@@ -43,12 +43,14 @@ Commands:
              --node-monitor-period D                  (default 5s)
              --terminated-pod-gc-threshold N          finished pods kept before the oldest go (default 12500; 0 keeps all)
              --max-endpoints-per-slice N              endpoints in one EndpointSlice (default 100, 1-1000)
+             --resource-quota-sync-period D           how often every ResourceQuota is recounted (default 5m)
              --default-unreachable-toleration-seconds N (default 300)
              --default-not-ready-toleration-seconds N   (default 300)
   controller-manager --kubeconfig FILE [--leader-elect=false] [--node-monitor-grace-period D] [--node-monitor-period D]
-                     [--terminated-pod-gc-threshold N] [--max-endpoints-per-slice N] [--health-port N]
+                     [--terminated-pod-gc-threshold N] [--max-endpoints-per-slice N] [--resource-quota-sync-period D]
+                     [--health-port N]
            Run the controllers (replicas, deployments, node lifecycle and pod GC, garbage collection,
-           namespaces, endpoints, endpoint slices); with leader election through the kube-system/kube-controller-manager Lease.
+           namespaces, endpoints, endpoint slices, resource quotas); with leader election through the kube-system/kube-controller-manager Lease.
            Health endpoints on http://127.0.0.1:N (default 10257).
   scheduler --kubeconfig FILE [--leader-elect=false] [--health-port N]
            Run the scheduler; with leader election through the kube-system/kube-scheduler Lease.
@@ -97,6 +99,13 @@ function maxEndpointsPerSliceFlag(v: string | undefined): number | undefined {
   const n = intFlag('max-endpoints-per-slice', v, 1);
   if (n !== undefined && n > 1000) fail(`--max-endpoints-per-slice must be at most 1000, got ${n}`);
   return n;
+}
+
+/** --resource-quota-sync-period: a full recount of every quota this often; it must be some time. */
+function quotaSyncPeriodFlag(v: string | undefined): number | undefined {
+  const ms = durationFlag('resource-quota-sync-period', v);
+  if (ms !== undefined && ms <= 0) fail(`--resource-quota-sync-period must be longer than 0, got ${JSON.stringify(v)}`);
+  return ms;
 }
 
 function healthPortFlag(v: string | undefined, defaultPort: number): number {
@@ -171,6 +180,7 @@ async function runServer(argv: string[], defaults: Record<string, string> = {}):
     'node-monitor-period': { type: 'string' },
     'terminated-pod-gc-threshold': { type: 'string' },
     'max-endpoints-per-slice': { type: 'string' },
+    'resource-quota-sync-period': { type: 'string' },
     'default-unreachable-toleration-seconds': { type: 'string' },
     'default-not-ready-toleration-seconds': { type: 'string' },
     'log-level': { type: 'string' },
@@ -207,6 +217,7 @@ async function runServer(argv: string[], defaults: Record<string, string> = {}):
     nodeMonitorPeriodMs: durationFlag('node-monitor-period', str('node-monitor-period')),
     terminatedPodGCThreshold: intFlag('terminated-pod-gc-threshold', str('terminated-pod-gc-threshold')),
     maxEndpointsPerSlice: maxEndpointsPerSliceFlag(str('max-endpoints-per-slice')),
+    resourceQuotaSyncPeriodMs: quotaSyncPeriodFlag(str('resource-quota-sync-period')),
     defaultUnreachableTolerationSeconds: intFlag('default-unreachable-toleration-seconds', str('default-unreachable-toleration-seconds')),
     defaultNotReadyTolerationSeconds: intFlag('default-not-ready-toleration-seconds', str('default-not-ready-toleration-seconds')),
     logger,
@@ -253,6 +264,7 @@ async function runControllerManager(argv: string[]): Promise<void> {
     'node-monitor-period': { type: 'string' },
     'terminated-pod-gc-threshold': { type: 'string' },
     'max-endpoints-per-slice': { type: 'string' },
+    'resource-quota-sync-period': { type: 'string' },
   });
   const healthPort = healthPortFlag(values['health-port'] as string | undefined, 10257);
   const logger = loggerFor(values['log-level'] as string | undefined);
@@ -262,6 +274,7 @@ async function runControllerManager(argv: string[]): Promise<void> {
   const nodeMonitorPeriodMs = durationFlag('node-monitor-period', values['node-monitor-period'] as string | undefined);
   const terminatedPodGCThreshold = intFlag('terminated-pod-gc-threshold', values['terminated-pod-gc-threshold'] as string | undefined);
   const maxEndpointsPerSlice = maxEndpointsPerSliceFlag(values['max-endpoints-per-slice'] as string | undefined);
+  const resourceQuotaSyncPeriodMs = quotaSyncPeriodFlag(values['resource-quota-sync-period'] as string | undefined);
   let running: Running | undefined;
   const health = await serveHealth(healthPort, electedHealthChecks(() => running, leaderElection !== false), logger);
   running = startControllerManager({
@@ -272,6 +285,7 @@ async function runControllerManager(argv: string[]): Promise<void> {
     nodeMonitorPeriodMs,
     terminatedPodGCThreshold,
     maxEndpointsPerSlice,
+    resourceQuotaSyncPeriodMs,
   });
   process.stdout.write(`peapod controller-manager running, health checks at ${health.url}\n`);
   exitOnSignal(logger, stopBoth(running, health));

@@ -1,7 +1,7 @@
 /**
  * The components that run beside the API server and reach it only through the client:
  * the controller manager (replicas, rollouts, node health, garbage collection, namespaces,
- * endpoints, endpoint slices) and the scheduler, each optionally behind a Lease so two copies
+ * endpoints, endpoint slices, resource quotas) and the scheduler, each optionally behind a Lease so two copies
  * can run side by side, and pools of simulated nodes. `peapod server` runs them in-process;
  * `peapod controller-manager`, `peapod scheduler` and `peapod sim` run them as their own
  * processes.
@@ -21,7 +21,9 @@ import { NamespaceController } from '../controllers/namespace/namespace-controll
 import { EndpointsController } from '../controllers/endpoint/endpoints-controller.js';
 import { EndpointSliceController } from '../controllers/endpointslice/endpointslice-controller.js';
 import { EndpointSliceMirroringController } from '../controllers/endpointslicemirroring/endpointslicemirroring-controller.js';
+import { ResourceQuotaController } from '../controllers/resourcequota/resourcequota-controller.js';
 import { Scheduler } from '../scheduler/scheduler.js';
+import { rootCACertPublisher, serviceAccountsController } from '../controllers/namespacedefaults/defaults.js';
 import { SimNodePool } from '../sim/pool.js';
 import { realClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
@@ -68,6 +70,8 @@ export interface ControllerSettings {
   terminatedPodGCThreshold?: number;
   /** --max-endpoints-per-slice: endpoints the EndpointSlice controller puts in one slice (default 100). */
   maxEndpointsPerSlice?: number;
+  /** --resource-quota-sync-period: how often every ResourceQuota is recounted in full (default 5 min). */
+  resourceQuotaSyncPeriodMs?: number;
 }
 
 export interface ControllerManagerOptions extends ControllerSettings {
@@ -292,6 +296,9 @@ export function startControllerManager(opts: ControllerManagerOptions): Running 
       new EndpointsController({ ...common, recorder: common.recorderFor('endpoint-controller') }),
       new EndpointSliceController({ ...common, recorder: common.recorderFor('endpoint-slice-controller'), maxEndpointsPerSlice: opts.maxEndpointsPerSlice }),
       new EndpointSliceMirroringController({ ...common, recorder: common.recorderFor('endpoint-slice-mirroring-controller') }),
+      new ResourceQuotaController({ ...common, resyncPeriodMs: opts.resourceQuotaSyncPeriodMs }),
+      serviceAccountsController(common),
+      rootCACertPublisher({ ...common, caCert: opts.credentials.caCert }),
     ],
   });
 }

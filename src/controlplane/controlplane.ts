@@ -22,6 +22,12 @@ import { startComponentThread, type ComponentSpec } from './component-thread.js'
 import { EventExpiry } from '../apiserver/event-expiry.js';
 import { clusterIPAllocator, parseCIDR } from '../apiserver/admission/cluster-ip.js';
 import { nodePortAllocator } from '../apiserver/admission/node-port.js';
+import { NamespacedObjectCache } from '../apiserver/admission/namespaced-cache.js';
+import type { KubeObject } from '../api/object.js';
+import { resourceQuotaAdmission } from '../apiserver/admission/resource-quota.js';
+import { LimitRanger } from '../apiserver/admission/limit-ranger.js';
+import { serviceAccountAdmission } from '../apiserver/admission/service-account.js';
+import { ServiceAccountTokens } from '../apiserver/serviceaccount-tokens.js';
 
 export interface ControlPlaneOptions {
   dataDir: string;
@@ -48,6 +54,8 @@ export interface ControlPlaneOptions {
   nodeMonitorPeriodMs?: number;
   terminatedPodGCThreshold?: number;
   maxEndpointsPerSlice?: number;
+  /** --resource-quota-sync-period: a full recount of every ResourceQuota this often (default 5 min). */
+  resourceQuotaSyncPeriodMs?: number;
   /** tolerationSeconds added to pods for the not-ready and unreachable taints (default 300). */
   defaultNotReadyTolerationSeconds?: number;
   defaultUnreachableTolerationSeconds?: number;
@@ -99,13 +107,27 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       port: opts.port ?? 6443,
       socketPath,
       maxRequestsInFlight: opts.maxRequestsInFlight,
+      serviceAccountTokens: ServiceAccountTokens.loadOrCreate(dataDir),
     });
     const servicesType = server.resourceType('', 'v1', 'services')!;
+    // LimitRanger first: the pod resources it defaults are what later plugins (quota) count.
+    const limitRanger = new LimitRanger(server.registry, server.resourceType('', 'v1', 'limitranges')!, log.child({ component: 'limit-ranger' }));
+    server.registry.addMutatingAdmission(limitRanger.mutate);
+    server.registry.addAdmission(limitRanger.validate);
+    await limitRanger.start();
+    closers.unshift(named('limit-ranger', () => limitRanger.close()));
     server.registry.addAdmission(
       defaultTolerationSeconds({ notReadySeconds: opts.defaultNotReadyTolerationSeconds, unreachableSeconds: opts.defaultUnreachableTolerationSeconds }),
     );
     server.registry.addAdmission(clusterIPAllocator(server.registry, servicesType, parseCIDR(opts.serviceCIDR ?? '10.96.0.0/12')));
     server.registry.addAdmission(nodePortAllocator(server.registry, servicesType));
+    server.registry.addMutatingAdmission(serviceAccountAdmission());
+    // ResourceQuota last, as in kube-apiserver: it charges what the others admitted and defaulted.
+    const quotaType = server.resourceType('', 'v1', 'resourcequotas')!;
+    const quotas = new NamespacedObjectCache(server.registry, quotaType, (q: KubeObject) => q, log.child({ component: 'resource-quota' }));
+    await quotas.start();
+    closers.unshift(named('resource-quota', () => quotas.close()));
+    server.registry.addAdmission(resourceQuotaAdmission({ registry: server.registry, quotaType, quotas, clock }));
     await ensureSystemNamespaces(server);
     const { port, url } = await server.listen();
     closers.unshift(named('apiserver', () => server.close()));
@@ -129,6 +151,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       nodeMonitorPeriodMs: opts.nodeMonitorPeriodMs,
       terminatedPodGCThreshold: opts.terminatedPodGCThreshold,
       maxEndpointsPerSlice: opts.maxEndpointsPerSlice,
+      resourceQuotaSyncPeriodMs: opts.resourceQuotaSyncPeriodMs,
     };
     if (opts.componentThreads ?? !opts.clock) {
       // Each on a thread of its own (see component-thread.ts); a real clock only, as a

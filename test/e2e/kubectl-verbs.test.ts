@@ -76,10 +76,7 @@ describe('kubectl verbs against peapod server', { concurrency: false }, () => {
     assert.equal(taken.code, 1);
     assert.match(taken.stderr, /Service "np2" is invalid: spec\.ports\[0\]\.nodePort: Invalid value: 30080: provided port is already allocated/);
 
-    // ServiceAccounts are not served: kubectl says what it would against any server without them.
-    const sa = await k(['create', 'serviceaccount', 'robot', '-n', ns]);
-    assert.equal(sa.code, 1);
-    assert.match(sa.stderr, /error: failed to create serviceaccount: the server could not find the requested resource/);
+    assert.equal(await k.ok(['create', 'serviceaccount', 'robot', '-n', ns]), 'serviceaccount/robot created\n');
   });
 
   it('runs a pod and exposes a deployment, a pod and a replication controller', async () => {
@@ -321,8 +318,12 @@ data: {k: v}
     const none = await k(['delete', 'pod', '-l', 'batch=zzz', '-n', ns]);
     assert.equal(none.code, 0);
     assert.equal(none.stdout, 'No resources found\n');
-    assert.equal(await k.ok(['delete', 'cm', '--all', '-n', ns]), 'configmap "c1" deleted\nconfigmap "c2" deleted\n');
-    assert.equal((await k.ok(['get', 'cm', '-n', ns, '-o', 'name'])).trim(), '');
+    // --all takes the namespace's kube-root-ca.crt too (its controller puts it back), as on Kubernetes.
+    await waitFor(async () => (await k(['get', 'cm', 'kube-root-ca.crt', '-n', ns])).code === 0, { timeoutMs: 15_000, message: 'kube-root-ca.crt' });
+    assert.equal(await k.ok(['delete', 'cm', '--all', '-n', ns]), 'configmap "c1" deleted\nconfigmap "c2" deleted\nconfigmap "kube-root-ca.crt" deleted\n');
+    const left = (await k.ok(['get', 'cm', '-n', ns, '-o', 'name'])).split('\n').filter((n) => n && n !== 'configmap/kube-root-ca.crt');
+    assert.deepEqual(left, []);
+    await waitFor(async () => (await k(['get', 'cm', 'kube-root-ca.crt', '-n', ns])).code === 0, { timeoutMs: 15_000, message: 'kube-root-ca.crt made again' });
   });
 
   it('prints events with `kubectl events` and sorted `get events`, and the discovery verbs', async () => {
@@ -346,8 +347,21 @@ data: {k: v}
     assert.match(wide, /^pods\s+po\s+v1\s+true\s+Pod\s+create,delete,deletecollection,get,list,patch,update,watch\s+all$/m);
     assert.match(wide, /^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment\s/m);
     const cluster = await k.ok(['api-resources', '--namespaced=false', '-o', 'name']);
-    assert.deepEqual(cluster.trim().split('\n'), ['namespaces', 'nodes']);
-    assert.deepEqual((await k.ok(['api-versions'])).trim().split('\n'), ['apps/v1', 'coordination.k8s.io/v1', 'discovery.k8s.io/v1', 'v1']);
+    assert.deepEqual(cluster.trim().split('\n'), [
+      'namespaces',
+      'nodes',
+      'selfsubjectreviews.authentication.k8s.io',
+      'selfsubjectaccessreviews.authorization.k8s.io',
+      'selfsubjectrulesreviews.authorization.k8s.io',
+    ]);
+    assert.deepEqual((await k.ok(['api-versions'])).trim().split('\n'), [
+      'apps/v1',
+      'authentication.k8s.io/v1',
+      'authorization.k8s.io/v1',
+      'coordination.k8s.io/v1',
+      'discovery.k8s.io/v1',
+      'v1',
+    ]);
     const explained = await k.ok(['explain', 'deployment.spec', '--recursive']);
     assert.match(explained, /^FIELD: spec <DeploymentSpec>$/m);
     assert.match(explained, /^  template\t<PodTemplateSpec> -required-$/m);

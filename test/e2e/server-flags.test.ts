@@ -36,6 +36,19 @@ describe('peapod server flags', () => {
     }
   });
 
+  it('refuses a --resource-quota-sync-period that is no positive duration, saying so', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'peapod-flags-'));
+    try {
+      for (const [bad, want] of [['0', /--resource-quota-sync-period must be longer than 0/], ['soon', /--resource-quota-sync-period: /]] as const) {
+        const r = spawnSync(process.execPath, [peapodBin, 'server', '--data-dir', dir, '--port', '0', `--resource-quota-sync-period=${bad}`], { encoding: 'utf8', timeout: 20_000 });
+        assert.notEqual(r.status, 0, bad);
+        assert.match(r.stderr, want, bad);
+      }
+    } finally {
+      removeDir(dir);
+    }
+  });
+
   it('a short --node-monitor-grace-period makes its own simulated nodes heartbeat faster, so they stay Ready', async () => {
     const server = await startServer({ extraArgs: ['--sim-nodes', '1', '--node-monitor-grace-period', '2s'] });
     const k = kubectlFor(server.kubeconfig);

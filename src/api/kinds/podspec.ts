@@ -80,6 +80,11 @@ export function defaultPodSpec(spec: Obj): void {
   spec.terminationGracePeriodSeconds ??= 30;
   spec.securityContext ??= {};
   spec.schedulerName ??= 'default-scheduler';
+  // v1's deprecated serviceAccount mirrors serviceAccountName, and stands in for it when it is
+  // the only one given, as Kubernetes' conversion of a PodSpec does.
+  if (!spec.serviceAccountName && typeof spec.serviceAccount === 'string' && spec.serviceAccount) spec.serviceAccountName = spec.serviceAccount;
+  if (spec.serviceAccountName) spec.serviceAccount = spec.serviceAccountName;
+  else delete spec.serviceAccount;
   for (const c of asArray(spec.containers)) defaultContainer(c);
   for (const c of asArray(spec.initContainers)) defaultContainer(c);
   for (const v of asArray(spec.volumes)) defaultVolume(v);

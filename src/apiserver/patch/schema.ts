@@ -169,6 +169,8 @@ const kinds: Record<string, MapSchema> = {
   }),
   // EndpointSubset lists carry no patch strategy: a subsets patch replaces them all.
   '/Endpoints': struct({ metadata: objectMeta, subsets: atomicList }),
+  // Limits carry no patch strategy and are `+listType=atomic`: a patch replaces them all.
+  '/LimitRange': struct({ metadata: objectMeta, spec: struct({ limits: atomicList }, implicit) }),
   '/Node': struct({
     metadata: objectMeta,
     // Taints have no patch strategy and are `+listType=atomic`.
@@ -198,6 +200,14 @@ const kinds: Record<string, MapSchema> = {
   }),
   '/ConfigMap': struct({ metadata: objectMeta, data: stringMap, binaryData: stringMap }),
   '/Secret': struct({ metadata: objectMeta, data: stringMap, stringData: stringMap }),
+  // hard and used are maps of quantities; scopes and scope selector terms `+listType=atomic`.
+  '/ResourceQuota': struct({
+    metadata: objectMeta,
+    spec: struct({ hard: stringMap, scopes: atomicList, scopeSelector: struct({ matchExpressions: atomicList }, implicit) }, implicit),
+    status: struct({ hard: stringMap, used: stringMap }, implicit),
+  }),
+  // secrets: patchMergeKey name, `+listType=map`; imagePullSecrets `+listType=atomic`.
+  '/ServiceAccount': struct({ metadata: objectMeta, secrets: keyed(['name']), imagePullSecrets: atomicList }),
   '/Event': struct({ metadata: objectMeta }),
   'apps/Deployment': struct({
     metadata: objectMeta,
