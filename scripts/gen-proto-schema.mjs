@@ -6,7 +6,7 @@
 // kubernetes/apimachinery (each package directory holds its `generated.proto` and the Go
 // `types.go` files it was generated from), laid out by Go import path under one directory:
 //
-//   <dir>/k8s.io/api/{core,apps,coordination,autoscaling,policy,authentication,authorization}/v1/{generated.proto,*.go}
+//   <dir>/k8s.io/api/{core,apps,coordination,autoscaling,policy,authentication,authorization,rbac}/v1/{generated.proto,*.go}
 //   <dir>/k8s.io/apimachinery/pkg/{apis/meta/v1,api/resource,util/intstr,runtime,runtime/schema}/…
 //
 // e.g. copy those directories out of checkouts of github.com/kubernetes/api and
@@ -44,6 +44,11 @@ const ROOTS = [
   ['coordination.k8s.io/v1', 'Lease', 'k8s.io.api.coordination.v1.Lease'],
   ['autoscaling/v1', 'Scale', 'k8s.io.api.autoscaling.v1.Scale'],
   ['policy/v1', 'Eviction', 'k8s.io.api.policy.v1.Eviction'],
+  ['policy/v1', 'PodDisruptionBudget', 'k8s.io.api.policy.v1.PodDisruptionBudget'],
+  ['rbac.authorization.k8s.io/v1', 'Role', 'k8s.io.api.rbac.v1.Role'],
+  ['rbac.authorization.k8s.io/v1', 'ClusterRole', 'k8s.io.api.rbac.v1.ClusterRole'],
+  ['rbac.authorization.k8s.io/v1', 'RoleBinding', 'k8s.io.api.rbac.v1.RoleBinding'],
+  ['rbac.authorization.k8s.io/v1', 'ClusterRoleBinding', 'k8s.io.api.rbac.v1.ClusterRoleBinding'],
   ['authentication.k8s.io/v1', 'TokenRequest', 'k8s.io.api.authentication.v1.TokenRequest'],
   ['authentication.k8s.io/v1', 'SelfSubjectReview', 'k8s.io.api.authentication.v1.SelfSubjectReview'],
   ['authorization.k8s.io/v1', 'SelfSubjectAccessReview', 'k8s.io.api.authorization.v1.SelfSubjectAccessReview'],

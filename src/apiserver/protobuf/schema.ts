@@ -23,6 +23,11 @@ export const roots: readonly RootKind[] = [
   { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', message: 'coordination.v1.Lease' },
   { apiVersion: 'autoscaling/v1', kind: 'Scale', message: 'autoscaling.v1.Scale' },
   { apiVersion: 'policy/v1', kind: 'Eviction', message: 'policy.v1.Eviction' },
+  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', message: 'policy.v1.PodDisruptionBudget' },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', message: 'rbac.v1.Role' },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', message: 'rbac.v1.ClusterRole' },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', message: 'rbac.v1.RoleBinding' },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', message: 'rbac.v1.ClusterRoleBinding' },
   { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', message: 'authentication.v1.TokenRequest' },
   { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview', message: 'authentication.v1.SelfSubjectReview' },
   { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', message: 'authorization.v1.SelfSubjectAccessReview' },
@@ -1525,6 +1530,66 @@ export const messages: Readonly<Record<string, MessageSchema | null>> = {
   'policy.v1.Eviction': [
     { n: 1, json: 'metadata', type: 'meta.v1.ObjectMeta' },
     { n: 2, json: 'deleteOptions', type: 'meta.v1.DeleteOptions' },
+  ],
+  'policy.v1.PodDisruptionBudget': [
+    { n: 1, json: 'metadata', type: 'meta.v1.ObjectMeta' },
+    { n: 2, json: 'spec', type: 'policy.v1.PodDisruptionBudgetSpec' },
+    { n: 3, json: 'status', type: 'policy.v1.PodDisruptionBudgetStatus' },
+  ],
+  'policy.v1.PodDisruptionBudgetSpec': [
+    { n: 1, json: 'minAvailable', type: 'intstr.IntOrString' },
+    { n: 2, json: 'selector', type: 'meta.v1.LabelSelector' },
+    { n: 3, json: 'maxUnavailable', type: 'intstr.IntOrString' },
+    { n: 4, json: 'unhealthyPodEvictionPolicy', type: 'string' },
+  ],
+  'policy.v1.PodDisruptionBudgetStatus': [
+    { n: 1, json: 'observedGeneration', type: 'int64', omitEmpty: true },
+    { n: 2, json: 'disruptedPods', type: 'meta.v1.Time', map: true },
+    { n: 3, json: 'disruptionsAllowed', type: 'int32' },
+    { n: 4, json: 'currentHealthy', type: 'int32' },
+    { n: 5, json: 'desiredHealthy', type: 'int32' },
+    { n: 6, json: 'expectedPods', type: 'int32' },
+    { n: 7, json: 'conditions', type: 'meta.v1.Condition', repeated: true },
+  ],
+  'rbac.v1.AggregationRule': [
+    { n: 1, json: 'clusterRoleSelectors', type: 'meta.v1.LabelSelector', repeated: true },
+  ],
+  'rbac.v1.ClusterRole': [
+    { n: 1, json: 'metadata', type: 'meta.v1.ObjectMeta' },
+    { n: 2, json: 'rules', type: 'rbac.v1.PolicyRule', repeated: true },
+    { n: 3, json: 'aggregationRule', type: 'rbac.v1.AggregationRule' },
+  ],
+  'rbac.v1.ClusterRoleBinding': [
+    { n: 1, json: 'metadata', type: 'meta.v1.ObjectMeta' },
+    { n: 2, json: 'subjects', type: 'rbac.v1.Subject', repeated: true },
+    { n: 3, json: 'roleRef', type: 'rbac.v1.RoleRef' },
+  ],
+  'rbac.v1.PolicyRule': [
+    { n: 1, json: 'verbs', type: 'string', repeated: true },
+    { n: 2, json: 'apiGroups', type: 'string', repeated: true },
+    { n: 3, json: 'resources', type: 'string', repeated: true },
+    { n: 4, json: 'resourceNames', type: 'string', repeated: true },
+    { n: 5, json: 'nonResourceURLs', type: 'string', repeated: true },
+  ],
+  'rbac.v1.Role': [
+    { n: 1, json: 'metadata', type: 'meta.v1.ObjectMeta' },
+    { n: 2, json: 'rules', type: 'rbac.v1.PolicyRule', repeated: true },
+  ],
+  'rbac.v1.RoleBinding': [
+    { n: 1, json: 'metadata', type: 'meta.v1.ObjectMeta' },
+    { n: 2, json: 'subjects', type: 'rbac.v1.Subject', repeated: true },
+    { n: 3, json: 'roleRef', type: 'rbac.v1.RoleRef' },
+  ],
+  'rbac.v1.RoleRef': [
+    { n: 1, json: 'apiGroup', type: 'string' },
+    { n: 2, json: 'kind', type: 'string' },
+    { n: 3, json: 'name', type: 'string' },
+  ],
+  'rbac.v1.Subject': [
+    { n: 1, json: 'kind', type: 'string' },
+    { n: 2, json: 'apiGroup', type: 'string', omitEmpty: true },
+    { n: 3, json: 'name', type: 'string' },
+    { n: 4, json: 'namespace', type: 'string', omitEmpty: true },
   ],
   'resource.Quantity': null,
 };
