@@ -182,17 +182,18 @@ export function fieldErrorText(e: FieldError): string {
   return `${e.field}: ${head}${e.detail ? ': ' + e.detail : ''}`;
 }
 
-/** 422 Invalid with one cause per bad field, as kube-apiserver reports validation failures. */
+/**
+ * 422 Invalid with one cause per bad field, as kube-apiserver reports validation failures; the
+ * message names the kind with its group, as Kubernetes' GroupKind prints (`Deployment.apps "web"
+ * is invalid: ...`, `Pod "p" is invalid: ...` for the core group).
+ */
 export function invalid(kind: string, name: string, errors: FieldError[], group?: string): ApiError {
-  return invalidAs(kind, kind, name, errors, group);
+  return invalidAs(group ? `${kind}.${group}` : kind, kind, name, errors, group);
 }
 
-/**
- * invalid() worded with the group-qualified kind, as Kubernetes words it for kinds served
- * outside their own group: `Scale.autoscaling "web" is invalid: ...`.
- */
+/** invalid() for a kind of a named group: `Scale.autoscaling "web" is invalid: ...`. */
 export function invalidQualified(kind: string, group: string, name: string, errors: FieldError[]): ApiError {
-  return invalidAs(`${kind}.${group}`, kind, name, errors, group);
+  return invalid(kind, name, errors, group);
 }
 
 /**

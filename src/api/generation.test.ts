@@ -21,6 +21,7 @@ test('which kinds track generation', () => {
     ['', 'namespaces', false],
     ['coordination.k8s.io', 'leases', false],
     ['discovery.k8s.io', 'endpointslices', true],
+    ['policy', 'poddisruptionbudgets', true],
   ];
   for (const [group, plural, want] of cases) assert.equal(tracksGeneration({ group, plural }), want, plural);
 });

@@ -19,6 +19,8 @@ const generationInputs: Record<string, (obj: KubeObject) => unknown> = {
   // EndpointSlices have no spec: anything but metadata counts, and so do labels (the
   // EndpointSlice controllers compare generations to tell their own writes in the cache).
   'discovery.k8s.io/endpointslices': (o) => [o.addressType ?? null, o.endpoints ?? null, o.ports ?? null, o.metadata?.labels ?? {}],
+  // The eviction subresource refuses evictions while status.observedGeneration lags behind.
+  'policy/poddisruptionbudgets': (o) => o.spec ?? null,
 };
 
 function inputsOf(rt: Pick<ResourceType, 'group' | 'plural'>) {

@@ -22,6 +22,11 @@ test('every kind is served exactly once with consistent metadata', () => {
     ['replicasets', 'apps', 'ReplicaSet', true, ['rs'], true],
     ['leases', 'coordination.k8s.io', 'Lease', true, [], false],
     ['endpointslices', 'discovery.k8s.io', 'EndpointSlice', true, [], false],
+    ['poddisruptionbudgets', 'policy', 'PodDisruptionBudget', true, ['pdb'], true],
+    ['clusterrolebindings', 'rbac.authorization.k8s.io', 'ClusterRoleBinding', false, [], false],
+    ['clusterroles', 'rbac.authorization.k8s.io', 'ClusterRole', false, [], false],
+    ['rolebindings', 'rbac.authorization.k8s.io', 'RoleBinding', true, [], false],
+    ['roles', 'rbac.authorization.k8s.io', 'Role', true, [], false],
   ];
   assert.equal(allResourceTypes.length, expected.length);
   for (const [plural, group, kind, namespaced, shortNames, hasStatus] of expected) {
@@ -50,10 +55,12 @@ test('lookups', () => {
     ['endpointslice', 'endpointslices'], ['endpointslices.discovery.k8s.io', 'endpointslices'], ['EndpointSlice', 'endpointslices'],
     ['quota', 'resourcequotas'], ['resourcequota', 'resourcequotas'], ['ResourceQuota', 'resourcequotas'],
     ['limits', 'limitranges'], ['limitrange', 'limitranges'], ['LimitRange', 'limitranges'],
+    ['pdb', 'poddisruptionbudgets'], ['poddisruptionbudget', 'poddisruptionbudgets'], ['poddisruptionbudgets.policy', 'poddisruptionbudgets'],
+    ['role', 'roles'], ['roles.rbac.authorization.k8s.io', 'roles'], ['ClusterRoleBinding', 'clusterrolebindings'], ['clusterrole', 'clusterroles'],
     ['widgets', undefined], ['pods.apps', undefined],
   ];
   for (const [name, want] of names) assert.equal(resolveResource(name)?.plural, want, name);
-  assert.deepEqual(apiGroups().map((g) => `${g.group}/${g.versions.join(',')}`), ['/v1', 'apps/v1', 'coordination.k8s.io/v1', 'discovery.k8s.io/v1']);
+  assert.deepEqual(apiGroups().map((g) => `${g.group}/${g.versions.join(',')}`), ['/v1', 'apps/v1', 'coordination.k8s.io/v1', 'discovery.k8s.io/v1', 'policy/v1', 'rbac.authorization.k8s.io/v1']);
   assert.equal(resourcesIn('apps', 'v1').length, 2);
 });
 

@@ -13,10 +13,13 @@ import { leases } from './kinds/leases.js';
 import { limitranges } from './kinds/limitranges.js';
 import { namespaces } from './kinds/namespaces.js';
 import { nodes } from './kinds/nodes.js';
+import { poddisruptionbudgets } from './kinds/poddisruptionbudgets.js';
 import { pods } from './kinds/pods.js';
 import { replicasets } from './kinds/replicasets.js';
 import { replicationcontrollers } from './kinds/replicationcontrollers.js';
 import { resourcequotas } from './kinds/resourcequotas.js';
+import { clusterrolebindings, rolebindings } from './kinds/rolebindings.js';
+import { clusterroles, roles } from './kinds/roles.js';
 import { secrets } from './kinds/secrets.js';
 import { serviceaccounts } from './kinds/serviceaccounts.js';
 import { services } from './kinds/services.js';
@@ -38,6 +41,11 @@ export const allResourceTypes: readonly ResourceType[] = [
   replicasets,
   leases,
   endpointslices,
+  poddisruptionbudgets,
+  clusterrolebindings,
+  clusterroles,
+  rolebindings,
+  roles,
 ];
 
 /** The resource served at /api[s]/<group>/<version>/.../<plural>, if any ('' is the core group). */

@@ -120,12 +120,26 @@ export type NameValidator = (name: string) => string[];
 
 /**
  * How a kind's names are checked, as Kubernetes does: namespaces are RFC 1123 labels,
- * services RFC 1035 labels (they become DNS names), everything else here RFC 1123 subdomains.
+ * services RFC 1035 labels (they become DNS names), RBAC objects path segments, everything
+ * else RFC 1123 subdomains.
  */
 export function nameValidatorFor(rt: Pick<ResourceType, 'group' | 'plural'>): NameValidator {
   if (rt.group === '' && rt.plural === 'namespaces') return isDNS1123Label;
   if (rt.group === '' && rt.plural === 'services') return isDNS1035Label;
+  // Roles and bindings have names like "system:basic-user": kube's ValidateRBACName.
+  if (rt.group === 'rbac.authorization.k8s.io') return isValidPathSegmentName;
   return isDNS1123Subdomain;
+}
+
+/**
+ * A name that is safe as one URL path segment (apimachinery's IsValidPathSegmentName): not "."
+ * or "..", and without "/" or "%".
+ */
+export function isValidPathSegmentName(name: string): string[] {
+  if (name === '.' || name === '..') return [`may not be '${name}'`];
+  const errs: string[] = [];
+  for (const bad of ['/', '%']) if (name.includes(bad)) errs.push(`may not contain '${bad}'`);
+  return errs;
 }
 
 /** generateName is a prefix: a trailing '-' is allowed, so check it as if it were a letter. */

@@ -13,8 +13,9 @@ test('a bearer token names its user; anything else names nobody', () => {
   const auth = new TokenAuthenticator();
   const admin = { name: 'admin', groups: ['system:masters'] };
   auth.add('s3cret-token', admin);
-  assert.deepEqual(auth.authenticate(req('Bearer s3cret-token')), admin);
-  assert.deepEqual(auth.authenticate(req('Bearer  s3cret-token ')), admin, 'surrounding spaces are not part of the token');
+  const authenticated = { name: 'admin', groups: ['system:masters', 'system:authenticated'] };
+  assert.deepEqual(auth.authenticate(req('Bearer s3cret-token')), authenticated, 'in system:authenticated, as every authenticated user');
+  assert.deepEqual(auth.authenticate(req('Bearer  s3cret-token ')), authenticated, 'surrounding spaces are not part of the token');
   for (const h of [undefined, '', 'Bearer', 'Bearer ', 'bearer s3cret-token', 'Basic s3cret-token', 'Bearer s3cret-toke', 'Bearer s3cret-token2', 'Bearer constructor', 'Bearer __proto__']) {
     assert.equal(auth.authenticate(req(h)), undefined, String(h));
   }
@@ -53,7 +54,7 @@ test('a service account token is a user while its service account exists; a stat
     assert.equal(await auth.authenticate(req(`Bearer ${token}`)), undefined, 'deleted service account');
     assert.equal(await auth.authenticate(req(`Bearer ${token.slice(0, -2)}xx`)), undefined, 'tampered signature');
     assert.equal(checked.length, 2, 'a bad signature is refused without a look at the cluster');
-    assert.deepEqual(auth.authenticate(req('Bearer static')), { name: 'admin', groups: [] });
+    assert.deepEqual(auth.authenticate(req('Bearer static')), { name: 'admin', groups: ['system:authenticated'] });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -11,8 +11,16 @@ import { serviceAccountUser, type ServiceAccountClaims, type ServiceAccountToken
 
 export interface User {
   name: string;
+  /** Every authenticated user is in system:authenticated, as kube's authenticators put it there. */
   groups: string[];
+  /** Set by impersonation (Impersonate-Uid) only. */
+  uid?: string;
+  /** Set by impersonation (Impersonate-Extra-*) only. */
+  extra?: Record<string, string[]>;
 }
+
+/** The group every authenticated user is in (kube's AuthenticatedGroupAdder adds it). */
+export const AUTHENTICATED_GROUP = 'system:authenticated';
 
 /**
  * Checks a service account token's claims against the cluster: the service account (and the
@@ -30,8 +38,10 @@ export class TokenAuthenticator {
    */
   private readonly tokens = new Map<string, User>();
 
+  /** Accepts `token` as `user` (who is put in system:authenticated as well). */
   add(token: string, user: User): void {
-    this.tokens.set(token, user);
+    const groups = user.groups.includes(AUTHENTICATED_GROUP) ? user.groups : [...user.groups, AUTHENTICATED_GROUP];
+    this.tokens.set(token, { ...user, groups });
   }
 
   /** Also accept the service account tokens `tokens` issued, while `check` finds their subjects. */

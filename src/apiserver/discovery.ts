@@ -116,6 +116,7 @@ const subresourceSpecs: Record<string, { kind: string; verbs: string[]; group?: 
   attach: { kind: 'PodAttachOptions', verbs: ['create', 'get'] },
   portforward: { kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
   // Group and version say which Eviction to send; kubectl drain looks for exactly this entry.
+  // The budgets evictions honour are policy/v1 poddisruptionbudgets, listed with the other kinds.
   eviction: { kind: 'Eviction', verbs: ['create'], group: 'policy', version: 'v1' },
   finalize: { kind: 'Namespace', verbs: ['update'] },
   token: { kind: 'TokenRequest', verbs: ['create'], group: 'authentication.k8s.io', version: 'v1' },

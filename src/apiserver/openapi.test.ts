@@ -29,7 +29,7 @@ const KUBECTL_133 = '/usr/lib/google-cloud-sdk/bin/kubectl.1.33';
 const shortNames: Record<string, string[]> = {
   namespaces: ['ns'], nodes: ['no'], pods: ['po'], services: ['svc'], endpoints: ['ep'], events: ['ev'],
   replicationcontrollers: ['rc'], configmaps: ['cm'], deployments: ['deploy'], replicasets: ['rs'],
-  resourcequotas: ['quota'], limitranges: ['limits'],
+  resourcequotas: ['quota'], limitranges: ['limits'], poddisruptionbudgets: ['pdb'],
 };
 const verbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
@@ -58,7 +58,7 @@ function route(path: string, query: URLSearchParams): [number, unknown] {
   if (path === '/version') return [200, { major: '1', minor: '32', gitVersion: 'v1.32.4', platform: 'linux/amd64' }];
   if (path === '/api') return [200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] }];
   if (path === '/apis') {
-    const groups = ['apps', 'coordination.k8s.io', 'discovery.k8s.io'].map((name) => ({
+    const groups = [...new Set(servedResources.map((r) => r.group).filter((g) => g !== ''))].map((name) => ({
       name,
       versions: [{ groupVersion: `${name}/v1`, version: 'v1' }],
       preferredVersion: { groupVersion: `${name}/v1`, version: 'v1' },
@@ -301,6 +301,52 @@ describe('kubectl against the openapi documents', { skip: !existsSync(KUBECTL) &
     assert.equal(term.code, 0, term.stderr);
     assert.match(term.stdout, /operator\s+<string> -required-/);
     assert.match(term.stdout, /scopeName\s+<string> -required-/);
+  });
+
+  it('explain the RBAC kinds: rules need verbs, bindings a roleRef, every list atomic', async () => {
+    const r = await kubectl(h, KUBECTL, ['explain', 'clusterrole.rules']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^GROUP:\s+rbac\.authorization\.k8s\.io$/m);
+    assert.match(r.stdout, /^ {2}verbs\s+<\[\]string> -required-$/m);
+    assert.equal(explainedFields(r.stdout).get('nonResourceURLs'), '[]string');
+    const b = await kubectl(h, KUBECTL, ['explain', 'rolebinding']);
+    assert.equal(b.code, 0, b.stderr);
+    assert.match(b.stdout, /^ {2}roleRef\s+<RoleRef> -required-$/m);
+    assert.equal(explainedFields(b.stdout).get('subjects'), '[]Subject');
+    const agg = await kubectl(h, KUBECTL, ['explain', 'clusterrole.aggregationRule']);
+    assert.equal(agg.code, 0, agg.stderr);
+    assert.equal(explainedFields(agg.stdout).get('clusterRoleSelectors'), '[]LabelSelector');
+    const schemas = (openapiV3Document('apis/rbac.authorization.k8s.io/v1') as Json).components.schemas;
+    assert.equal(schemas['io.k8s.api.rbac.v1.RoleBinding'].properties.subjects['x-kubernetes-list-type'], 'atomic');
+    assert.deepEqual(schemas['io.k8s.api.rbac.v1.Subject'].required, ['kind', 'name']);
+    assert.equal(schemas['io.k8s.api.rbac.v1.PolicyRule'].properties.resources['x-kubernetes-list-type'], 'atomic');
+  });
+
+  it('explain pdb: policy/v1, int-or-string budgets, a replace-strategy selector, conditions by type', async () => {
+    const r = await kubectl(h, KUBECTL, ['explain', 'pdb.spec']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^GROUP:\s+policy$/m);
+    assert.match(r.stdout, /^KIND:\s+PodDisruptionBudget$/m);
+    const f = explainedFields(r.stdout);
+    assert.equal(f.get('minAvailable'), 'IntOrString');
+    assert.equal(f.get('maxUnavailable'), 'IntOrString');
+    assert.equal(f.get('selector'), 'LabelSelector');
+    assert.equal(f.get('unhealthyPodEvictionPolicy'), 'string');
+    const status = await kubectl(h, KUBECTL, ['explain', 'poddisruptionbudget.status']);
+    assert.equal(status.code, 0, status.stderr);
+    assert.equal(explainedFields(status.stdout).get('disruptedPods'), 'map[string]string');
+    assert.equal(explainedFields(status.stdout).get('conditions'), '[]Condition');
+    const s = (openapiV3Document('apis/policy/v1') as Json).components.schemas;
+    assert.deepEqual(s['io.k8s.api.policy.v1.PodDisruptionBudgetSpec'].properties.selector, {
+      allOf: [{ $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector' }],
+      'x-kubernetes-patch-strategy': 'replace',
+    });
+    assert.equal(s['io.k8s.api.policy.v1.PodDisruptionBudgetStatus'].properties.conditions['x-kubernetes-patch-merge-key'], 'type');
+    // kubectl drain's Eviction is described where it is posted: pods/eviction in core/v1.
+    const core = openapiV3Document('api/v1') as Json;
+    const eviction = core.paths['/api/v1/namespaces/{namespace}/pods/{name}/eviction'].post;
+    assert.deepEqual(eviction['x-kubernetes-group-version-kind'], { group: 'policy', version: 'v1', kind: 'Eviction' });
+    assert.ok(core.components.schemas['io.k8s.api.policy.v1.Eviction']);
   });
 
   it('explain --recursive and the lease kind', async () => {

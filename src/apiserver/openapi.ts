@@ -52,6 +52,11 @@ export const servedResources: readonly OpenApiResource[] = [
   { group: 'apps', version: 'v1', kind: 'ReplicaSet', plural: 'replicasets', namespaced: true, hasStatus: true, scale: true },
   { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', namespaced: true },
   { group: 'discovery.k8s.io', version: 'v1', kind: 'EndpointSlice', plural: 'endpointslices', namespaced: true },
+  { group: 'policy', version: 'v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', namespaced: true, hasStatus: true },
+  { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRoleBinding', plural: 'clusterrolebindings', namespaced: false },
+  { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRole', plural: 'clusterroles', namespaced: false },
+  { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'RoleBinding', plural: 'rolebindings', namespaced: true },
+  { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'Role', plural: 'roles', namespaced: true },
 ];
 
 /** Group-versions that have a document even when no resource is served from them. */
@@ -82,7 +87,7 @@ function modelFor(group: string, version: string, kind: string): string {
 function rootModels(resources: readonly OpenApiResource[]): string[] {
   const roots = new Set([
     'V1Status', 'V1DeleteOptions', 'V1WatchEvent', 'V1APIVersions', 'V1APIGroupList', 'V1APIGroup',
-    'V1APIResourceList', 'V1Scale', 'V1Binding',
+    'V1APIResourceList', 'V1Scale', 'V1Binding', 'V1Eviction',
   ]);
   for (const r of resources) {
     roots.add(modelFor(r.group, r.version, r.kind));
@@ -210,12 +215,18 @@ const metaModels = new Set([
 const autoscalingModels = new Set(['Scale', 'ScaleSpec', 'ScaleStatus']);
 const coordinationModels = new Set(['Lease', 'LeaseSpec', 'LeaseList']);
 const discoveryModels = new Set(['EndpointSlice', 'EndpointSliceList', 'Endpoint', 'EndpointConditions', 'EndpointHints', 'ForZone', 'ForNode']);
+const policyModels = new Set(['PodDisruptionBudget', 'PodDisruptionBudgetList', 'PodDisruptionBudgetSpec', 'PodDisruptionBudgetStatus', 'Eviction']);
+// (Subject is RbacV1Subject in client-node: its prefix names the package.)
+const rbacModels = new Set([
+  'Role', 'RoleList', 'ClusterRole', 'ClusterRoleList', 'RoleBinding', 'RoleBindingList', 'ClusterRoleBinding',
+  'ClusterRoleBindingList', 'PolicyRule', 'RoleRef', 'AggregationRule',
+]);
 const appsModelPrefixes = /^(Deployment|ReplicaSet|RollingUpdateDeployment|DaemonSet|RollingUpdateDaemonSet|StatefulSet|RollingUpdateStatefulSet|ControllerRevision)/;
 
 /**
  * Kubernetes' schema name for a client-node model class. client-node drops the Go package, so
  * the package is recovered from the type name; everything reachable from the served kinds
- * that is not meta, apps, coordination, discovery or autoscaling lives in core/v1.
+ * that is not meta, apps, coordination, discovery, policy, rbac or autoscaling lives in core/v1.
  */
 export function kubernetesSchemaName(model: string): string {
   const m = /^([A-Z][a-z]+)?(V\d+(?:alpha\d+|beta\d+)?)([A-Z]\w*)$/.exec(model);
@@ -227,6 +238,8 @@ export function kubernetesSchemaName(model: string): string {
   if (autoscalingModels.has(type)) return `io.k8s.api.autoscaling.${version}.${type}`;
   if (coordinationModels.has(type)) return `io.k8s.api.coordination.${version}.${type}`;
   if (discoveryModels.has(type)) return `io.k8s.api.discovery.${version}.${type}`;
+  if (policyModels.has(type)) return `io.k8s.api.policy.${version}.${type}`;
+  if (rbacModels.has(type)) return `io.k8s.api.rbac.${version}.${type}`;
   if (appsModelPrefixes.test(type)) return `io.k8s.api.apps.${version}.${type}`;
   return `io.k8s.api.core.${version}.${type}`;
 }
@@ -321,6 +334,11 @@ const requiredFields: Record<string, string[]> = {
   V1APIVersions: ['versions', 'serverAddressByClientCIDRs'],
   V1GroupVersionForDiscovery: ['groupVersion', 'version'],
   V1WatchEvent: ['type', 'object'],
+  V1PolicyRule: ['verbs'],
+  V1RoleRef: ['apiGroup', 'kind', 'name'],
+  RbacV1Subject: ['kind', 'name'],
+  V1RoleBinding: ['roleRef'],
+  V1ClusterRoleBinding: ['roleRef'],
 };
 
 interface ListRule {
@@ -395,6 +413,26 @@ const listRules: Record<string, ListRule> = {
   'V1Endpoint.addresses': { listType: 'set' },
   'V1EndpointHints.forZones': atomic,
   'V1EndpointHints.forNodes': atomic,
+  'V1PodDisruptionBudgetStatus.conditions': byType,
+  // Every RBAC list is `+listType=atomic`, without a patch strategy.
+  'V1Role.rules': atomic,
+  'V1ClusterRole.rules': atomic,
+  'V1AggregationRule.clusterRoleSelectors': atomic,
+  'V1PolicyRule.verbs': atomic,
+  'V1PolicyRule.apiGroups': atomic,
+  'V1PolicyRule.resources': atomic,
+  'V1PolicyRule.resourceNames': atomic,
+  'V1PolicyRule.nonResourceURLs': atomic,
+  'V1RoleBinding.subjects': atomic,
+  'V1ClusterRoleBinding.subjects': atomic,
+};
+
+/**
+ * Struct-valued fields whose Go tags carry a patch strategy: `replace` makes a strategic merge
+ * patch (and kubectl's client-side apply diff) swap the whole value rather than merge it.
+ */
+const structPatchStrategies: Record<string, string> = {
+  'V1PodDisruptionBudgetSpec.selector': 'replace',
 };
 
 /** The list rule for `model.field`, if Kubernetes declares one. */
@@ -480,7 +518,9 @@ function modelSchema(c: CompiledModel, gvks: GVK[] | undefined): Schema {
       if (rule.patchStrategy && mergeKey && rule.listType !== 'set') s['x-kubernetes-patch-merge-key'] = mergeKey;
       if (rule.patchStrategy) s['x-kubernetes-patch-strategy'] = rule.patchStrategy;
     }
-    properties[name] = s;
+    const structStrategy = structPatchStrategies[`${c.model}.${name}`];
+    // A $ref takes no siblings: kube-apiserver wraps it in a one-element allOf to add them.
+    properties[name] = structStrategy && ft.t === 'object' ? { allOf: [s], 'x-kubernetes-patch-strategy': structStrategy } : s;
   }
   const schema: Schema = { type: 'object', properties };
   const required = requiredFields[c.model]?.filter((f) => c.fields.has(f));
@@ -772,6 +812,14 @@ function buildAll(resources: readonly OpenApiResource[]): BuiltSet {
       paths['/api/v1/namespaces/{namespace}/pods/{name}/binding'] = {
         post: op('post', 'createCoreV1NamespacedPodBinding', { group: '', version: 'v1', kind: 'Binding' },
           compiled.get('V1Binding')!.schemaName, ['200', '201', '202'], [dryRun, fieldManager, fieldValidation], jsonBody(compiled.get('V1Binding')!.schemaName)),
+        parameters: [pathParam('name'), pathParam('namespace'), pretty],
+      };
+      // pods/eviction is what kubectl drain posts: a policy/v1 Eviction, served from core/v1.
+      const eviction = { group: 'policy', version: 'v1', kind: 'Eviction' };
+      roots.set('V1Eviction', [eviction]);
+      paths['/api/v1/namespaces/{namespace}/pods/{name}/eviction'] = {
+        post: op('post', 'createCoreV1NamespacedPodEviction', eviction,
+          compiled.get('V1Eviction')!.schemaName, ['200', '201', '202'], [dryRun, fieldManager, fieldValidation], jsonBody(compiled.get('V1Eviction')!.schemaName)),
         parameters: [pathParam('name'), pathParam('namespace'), pretty],
       };
     }

@@ -30,10 +30,16 @@ import type { ObjectFilter } from './selectors.js';
 import { immutable, validateObjectMeta } from '../api/validation.js';
 import { podQOSClass } from '../api/kinds/pods.js';
 import { nextGeneration } from '../api/generation.js';
+import type { User } from './auth.js';
 
 export interface WriteOptions {
   dryRun?: boolean;
   fieldManager?: string;
+  /**
+   * Who asks (after impersonation), for admission that answers per user (RBAC's escalation
+   * checks); absent for the server's own writes.
+   */
+  user?: User;
 }
 
 /** Called just before a write is stored, after defaulting and validation; may change the object or throw. */

@@ -18,7 +18,7 @@ test('SelfSubjectReview names the user with its groups and system:authenticated 
   assert.throws(() => answerReview(whoami, { kind: 'Pod', metadata: {} }, undefined), (e: ApiError) => e.code === 400);
 });
 
-test('access and rules reviews allow everything, as with no authorization; a review without attributes is invalid', () => {
+test('without an authorizer, access and rules reviews allow everything (AlwaysAllow); a review without attributes is invalid', () => {
   const spec = { resourceAttributes: { verb: 'create', resource: 'pods', namespace: 'default' } };
   assert.deepEqual(answerReview(canI, { metadata: {}, spec }, { name: 'u', groups: [] }).status, { allowed: true });
   assert.deepEqual(answerReview(canI, { metadata: {}, spec: { nonResourceAttributes: { path: '/healthz', verb: 'get' } } }, undefined).status, { allowed: true });
@@ -29,4 +29,34 @@ test('access and rules reviews allow everything, as with no authorization; a rev
   const listed = answerReview(rules, { metadata: {}, spec: { namespace: 'default' } }, undefined).status as any;
   assert.deepEqual(listed.resourceRules, [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }]);
   assert.equal(listed.incomplete, false);
+});
+
+test('with an authorizer: can-i answers its decision and reason, --list the rules that apply in the namespace', () => {
+  const asked: unknown[] = [];
+  const authorizer = {
+    authorize: (_u: unknown, a: unknown) => (asked.push(a), { allowed: false, reason: 'RBAC: role.rbac.authorization.k8s.io "x" not found' }),
+    rulesFor: () => ({
+      rules: [
+        { verbs: ['get'], apiGroups: [''], resources: ['pods'], resourceNames: [], nonResourceURLs: [] },
+        { verbs: ['get'], apiGroups: [], resources: [], resourceNames: [], nonResourceURLs: ['/version'] },
+      ],
+      errors: ['clusterrole.rbac.authorization.k8s.io "y" not found'],
+    }),
+  };
+  const user = { name: 'u', groups: ['system:authenticated'] };
+  const spec = { resourceAttributes: { verb: 'get', resource: 'deployments', group: 'apps', subresource: 'scale', namespace: 'team', name: 'web' } };
+  assert.deepEqual(answerReview(canI, { metadata: {}, spec }, user, authorizer).status, { allowed: false, reason: 'RBAC: role.rbac.authorization.k8s.io "x" not found' });
+  assert.deepEqual(asked[0], { verb: 'get', resourceRequest: true, path: '', apiGroup: 'apps', apiVersion: '*', resource: 'deployments', subresource: 'scale', namespace: 'team', name: 'web' });
+  answerReview(canI, { metadata: {}, spec: { nonResourceAttributes: { verb: 'get', path: '/healthz' } } }, user, authorizer);
+  assert.equal((asked[1] as { path: string }).path, '/healthz');
+  const listed = answerReview(rules, { metadata: {}, spec: { namespace: 'team' } }, user, authorizer).status;
+  assert.deepEqual(listed, {
+    resourceRules: [{ verbs: ['get'], apiGroups: [''], resources: ['pods'] }],
+    nonResourceRules: [{ verbs: ['get'], nonResourceURLs: ['/version'] }],
+    incomplete: false,
+    evaluationError: 'clusterrole.rbac.authorization.k8s.io "y" not found',
+  });
+  assert.throws(() => answerReview(rules, { metadata: {}, spec: {} }, user, authorizer), (e: ApiError) => e.code === 400 && e.message === 'no namespace on request');
+  const who = answerReview(whoami, { metadata: {} }, { name: 'x', groups: ['g', 'system:authenticated'], uid: '7', extra: { k: ['v'] } });
+  assert.deepEqual(who.status, { userInfo: { username: 'x', uid: '7', groups: ['g', 'system:authenticated'], extra: { k: ['v'] } } });
 });

@@ -688,6 +688,92 @@ test('pods/eviction deletes the pod with the Eviction\'s options and answers 201
   }
 });
 
+test('pods/eviction honours a PodDisruptionBudget: one spent, then 429 as kube-apiserver words it; stale status, two budgets, dry run', async (t) => {
+  const { req } = await apiServer(t);
+  const PODS = '/api/v1/namespaces/default/pods';
+  const PDBS = '/apis/policy/v1/namespaces/default/poddisruptionbudgets';
+  const runningPod = async (name: string, ready = true) => {
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'i' }] } };
+    assert.equal((await req('POST', PODS, pod)).status, 201);
+    const stored = (await req('GET', `${PODS}/${name}`)).body;
+    stored.status = { ...stored.status, phase: 'Running', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] };
+    assert.equal((await req('PUT', `${PODS}/${name}/status`, stored)).status, 200);
+  };
+  for (const name of ['a', 'b', 'c']) await runningPod(name);
+  await runningPod('unready', false);
+  const created = await req('POST', PDBS, { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'web' }, spec: { minAvailable: 2, selector: { matchLabels: { app: 'web' } } } });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  assert.equal(created.body.metadata.generation, 1);
+  assert.deepEqual(created.body.status, { disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 });
+  // What the disruption controller would write for three Ready pods.
+  const setStatus = async (status: Record<string, unknown>) => {
+    const pdb = (await req('GET', `${PDBS}/web`)).body;
+    pdb.status = { observedGeneration: pdb.metadata.generation, currentHealthy: 3, desiredHealthy: 2, expectedPods: 4, ...status };
+    const r = await req('PUT', `${PDBS}/web/status`, pdb);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+  };
+  await setStatus({ disruptionsAllowed: 1 });
+  const evict = (name: string, extra: Record<string, unknown> = {}, query = '') =>
+    req('POST', `${PODS}/${name}/eviction${query}`, { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace: 'default' }, ...extra });
+
+  // dryRun spends nothing and deletes nothing.
+  assert.equal((await evict('a', {}, '?dryRun=All')).status, 201);
+  assert.equal((await req('GET', `${PDBS}/web`)).body.status.disruptionsAllowed, 1);
+  assert.equal((await req('GET', `${PODS}/a`)).body.metadata.deletionTimestamp, undefined);
+
+  assert.equal((await evict('a')).status, 201);
+  const spent = (await req('GET', `${PDBS}/web`)).body.status;
+  assert.equal(spent.disruptionsAllowed, 0);
+  assert.deepEqual(Object.keys(spent.disruptedPods), ['a']);
+  assert.equal(spent.conditions[0].reason, 'InsufficientPods');
+  assert.equal((await req('GET', `${PODS}/a`)).status, 404, 'an unbound pod goes at once');
+
+  const refused = await evict('b');
+  assertStatus(refused, 429, 'TooManyRequests');
+  assert.deepEqual(refused.body, {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: "Cannot evict pod as it would violate the pod's disruption budget.",
+    reason: 'TooManyRequests',
+    details: { causes: [{ reason: 'DisruptionBudget', message: 'The disruption budget web needs 2 healthy pods and has 3 currently' }] },
+    code: 429,
+  });
+  assert.equal(refused.headers['retry-after'], undefined, 'no Retry-After when none is allowed');
+  assert.equal((await req('GET', `${PODS}/b`)).body.status.conditions.some((c: { type: string }) => c.type === 'DisruptionTarget'), false, 'a refused pod is left unmarked');
+
+  // An unready pod goes while the budget is met, spending nothing.
+  assert.equal((await evict('unready')).status, 201);
+  assert.equal((await req('GET', `${PDBS}/web`)).body.status.disruptionsAllowed, 0);
+
+  // A budget whose spec moved on since the controller last looked: 429, try again in 10 s.
+  const pdb = (await req('GET', `${PDBS}/web`)).body;
+  pdb.spec.minAvailable = 1;
+  assert.equal((await req('PUT', `${PDBS}/web`, pdb)).body.metadata.generation, 2);
+  const stale = await evict('b');
+  assertStatus(stale, 429, 'TooManyRequests');
+  assert.equal(stale.headers['retry-after'], '10');
+  assert.deepEqual(stale.body.details, { retryAfterSeconds: 10, causes: [{ reason: 'DisruptionBudget', message: 'The disruption budget web is still being processed by the server.' }] });
+
+  // Two budgets over one pod: the eviction subresource gives up.
+  await setStatus({ disruptionsAllowed: 1 });
+  assert.equal((await req('POST', PDBS, { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'also' }, spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'web' } } } })).status, 201);
+  const two = await evict('b');
+  assert.equal(two.status, 500);
+  assert.deepEqual(two.body, {
+    kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code: 500,
+    message: 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.',
+  });
+  assert.equal((await req('GET', `${PODS}/b`)).body.metadata.deletionTimestamp, undefined);
+
+  // Discovery lists the budgets in policy/v1, beside core/v1's pods/eviction that kubectl drain looks for.
+  const policy = (await req('GET', '/apis/policy/v1')).body as { resources: { name: string; shortNames?: string[]; verbs: string[] }[] };
+  assert.deepEqual(policy.resources.map((r) => r.name), ['poddisruptionbudgets', 'poddisruptionbudgets/status']);
+  assert.deepEqual(policy.resources[0]!.shortNames, ['pdb']);
+  assert.deepEqual(policy.resources[1]!.verbs, ['get', 'patch', 'update']);
+});
+
 test('CONNECT is answered with a 405 Status, not a dropped connection', async (t) => {
   const { port } = await apiServer(t);
   const answer = await new Promise<string>((resolve, reject) => {

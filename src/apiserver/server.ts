@@ -36,7 +36,9 @@ import { realClock, rfc3339 } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { runHealthCheck, runHealthChecks, type HealthCheck } from '../util/health.js';
 import { FairQueue } from './fair-queue.js';
-import type { TokenAuthenticator } from './auth.js';
+import type { TokenAuthenticator, User } from './auth.js';
+import type { Authorizer } from './authorization/authorizer.js';
+import { authorizeRequest } from './authorization/filter.js';
 import { answerReview, reviewResourceFor } from './reviews.js';
 import type { ServiceAccountTokens } from './serviceaccount-tokens.js';
 import { issueToken, serviceAccountStillExists, TOKEN_REQUEST_API_VERSION, type TokenRequestDeps } from './token-request.js';
@@ -50,6 +52,7 @@ import { applyPatchBody, applyServerSide, recordManagedFields } from './patch-ad
 import { openapiV3DocumentBytes, openapiV3Index } from './openapi.js';
 import { negotiateOpenapiV2, openapiV2Serialized } from './openapi-v2.js';
 import { decodeKubernetesProtobuf, PROTOBUF_CONTENT_TYPE } from './protobuf/decode.js';
+import { evictPod, registryEvictionBackend } from './eviction.js';
 import { checkFields, duplicateFields, fieldTypeError, patchedFieldTypeError, strictDecodingError, unknownFieldWarningHeaders } from './field-validation.js';
 import { textExceedsDepth, tooDeep, valueExceedsDepth } from './nesting.js';
 
@@ -146,6 +149,8 @@ interface RequestCtx {
   query: URLSearchParams;
   /** The response format the Accept header asks for; set (or refused, 406) before a resource is served. */
   accept?: Negotiated;
+  /** Who the request acts as (after impersonation); undefined on a server without authentication. */
+  user?: User;
 }
 
 
@@ -198,6 +203,16 @@ export class APIServer {
   /** Adds a named readiness check shown by /readyz?verbose. */
   addHealthCheck(name: string, check: () => Promise<void>): void {
     this.healthChecks.set(name, check);
+  }
+
+  private authorizer?: Authorizer;
+
+  /**
+   * Authorizes every authenticated request from now on (impersonation included), and answers
+   * the access and rules reviews with it. Without one, every authenticated user may do anything.
+   */
+  setAuthorizer(authorizer: Authorizer): void {
+    this.authorizer = authorizer;
   }
 
   async listen(): Promise<{ port: number; url: string }> {
@@ -401,8 +416,10 @@ export class APIServer {
       return this.health(ctx, path);
     }
     const found = this.opts.authenticator?.authenticate(req);
-    const user = found instanceof Promise ? await found : found;
+    let user = found instanceof Promise ? await found : found;
     if (this.opts.authenticator && !user) throw unauthorized();
+    if (user && this.authorizer) user = authorizeRequest(this.authorizer, req, path, query, user);
+    ctx.user = user;
     if (path === '/version' || path === '/version/') return this.document(ctx, serverVersion);
     if (path === '/api' || path === '/api/') return this.discoveryRoot(ctx, true);
     if (path === '/apis' || path === '/apis/') return this.discoveryRoot(ctx, false);
@@ -436,7 +453,7 @@ export class APIServer {
         const review = parsed.path.namespace === undefined && parsed.path.name === undefined ? reviewResourceFor(parsed.path.group, parsed.path.version, parsed.path.resource) : undefined;
         if (review) {
           if (req.method !== 'POST') throw methodNotAllowed('the server does not allow this method on the requested resource');
-          return this.send(res, 201, answerReview(review, await this.readObject(req), user));
+          return this.send(res, 201, answerReview(review, await this.readObject(req), user, this.authorizer));
         }
         // Watches (and the streams of exec, attach, port-forward, followed logs) run for minutes:
         // they never wait for, or hold, one of the seats.
@@ -809,7 +826,7 @@ export class APIServer {
     const fieldManager = named ?? managerFromUserAgent(ctx.req.headers['user-agent']);
     if (fieldManager.length > 128) errs.push(tooLong('fieldManager', 128));
     if (errs.length) throw invalidOptions(kind, errs);
-    return { dryRun: dryRun.length > 0, fieldManager, fieldValidation: fv as FieldValidationMode };
+    return { dryRun: dryRun.length > 0, fieldManager, fieldValidation: fv as FieldValidationMode, user: ctx.user };
   }
 
   /**
@@ -876,6 +893,7 @@ export class APIServer {
         },
         {
           dryRun: opts.dryRun,
+          user: opts.user,
           subresource,
           createIfMissing: async () => {
             if (subresource) throw notFound(rt.plural, name, rt.group || undefined);
@@ -886,7 +904,7 @@ export class APIServer {
             }
             obj.metadata.name = name;
             created = true;
-            return this.registry.create(rt, ns, obj, { dryRun: opts.dryRun });
+            return this.registry.create(rt, ns, obj, { dryRun: opts.dryRun, user: opts.user });
           },
         },
       );
@@ -993,48 +1011,28 @@ export class APIServer {
   }
 
   /**
-   * pods/eviction (policy/v1 Eviction), what `kubectl drain` uses: the pod is deleted with the
-   * Eviction's deleteOptions. No PodDisruptionBudgets are served, so no eviction is refused for
-   * one (Kubernetes would answer 429 while a budget forbids it). Answers 201 with a Success Status.
+   * pods/eviction (policy/v1 Eviction), what `kubectl drain` uses: the pod is deleted if its
+   * PodDisruptionBudget can spare it (eviction.ts decides; 429 while it cannot). Answers 201
+   * with a Success Status.
    */
   private async evict(ctx: RequestCtx, rt: ResourceType, ns: string, name: string): Promise<void> {
-    const eviction = await this.readObject(ctx.req);
-    checkTypeMeta(eviction, ['policy/v1', 'policy/v1beta1'], 'Eviction');
-    if (eviction.metadata?.name !== name) throw badRequest(`name in URL does not match name in Eviction object`);
-    if (eviction.metadata.namespace !== undefined && eviction.metadata.namespace !== ns) {
-      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
-    }
-    const opts = this.parseDeleteOptions(new URLSearchParams(), eviction.deleteOptions ?? undefined);
-    if (!opts.dryRun) await this.markEvicted(ctx, rt, ns, name, opts);
-    await this.registry.delete(rt, ns, name, opts);
-    this.send(ctx.res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
-  }
-
-  /**
-   * Says why an evicted pod goes, as Kubernetes does before it deletes one: the DisruptionTarget
-   * condition, reason EvictionByEvictionAPI. A pod the Eviction's preconditions do not match is
-   * left alone (the delete then refuses it); a matched resourceVersion precondition moves on to
-   * the version this write makes.
-   */
-  private async markEvicted(ctx: RequestCtx, rt: ResourceType, ns: string, name: string, opts: DeleteOptions): Promise<void> {
-    const pre = opts.preconditions;
-    let matched = true;
-    const marked = await this.registry.update(
-      rt,
-      ns,
+    const opts = this.writeOptions(ctx, 'CreateOptions');
+    const body = await this.readObject(ctx.req);
+    const backend = registryEvictionBackend({
+      registry: this.registry,
+      pods: rt,
+      budgets: this.resourceType('policy', 'v1', 'poddisruptionbudgets'),
+      clock: this.clock,
+      fieldManager: opts.fieldManager,
+    });
+    const request = {
+      namespace: ns,
       name,
-      (pod) => {
-        matched = (!pre?.uid || pre.uid === pod.metadata.uid) && (!pre?.resourceVersion || pre.resourceVersion === pod.metadata.resourceVersion);
-        const conditions: { type: string; status: string; reason?: string }[] = pod.status?.conditions ?? [];
-        const current = conditions.find((c) => c.type === 'DisruptionTarget');
-        if (!matched || (current?.status === 'True' && current.reason === 'EvictionByEvictionAPI')) return pod;
-        const condition = { type: 'DisruptionTarget', status: 'True', lastTransitionTime: rfc3339(this.clock.now()), reason: 'EvictionByEvictionAPI', message: 'Eviction API: evicting' };
-        pod.status = { ...pod.status, conditions: [...conditions.filter((c) => c !== current), condition] };
-        return pod;
-      },
-      { subresource: 'status', fieldManager: managerFromUserAgent(ctx.req.headers['user-agent']) },
-    );
-    if (matched && pre?.resourceVersion) pre.resourceVersion = marked.metadata.resourceVersion;
+      body,
+      dryRun: ctx.query.getAll('dryRun'),
+      parseDeleteOptions: (v: unknown) => this.parseDeleteOptions(new URLSearchParams(), v),
+    };
+    this.send(ctx.res, 201, await evictPod(backend, request, () => this.clock.now()));
   }
 
   private async deleteCollection(ctx: RequestCtx, rt: ResourceType, ns: string | undefined): Promise<void> {

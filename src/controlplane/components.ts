@@ -1,7 +1,7 @@
 /**
  * The components that run beside the API server and reach it only through the client:
  * the controller manager (replicas, rollouts, node health, garbage collection, namespaces,
- * endpoints, endpoint slices, resource quotas) and the scheduler, each optionally behind a Lease so two copies
+ * endpoints, endpoint slices, resource quotas, disruption budgets, ClusterRole aggregation) and the scheduler, each optionally behind a Lease so two copies
  * can run side by side, and pools of simulated nodes. `peapod server` runs them in-process;
  * `peapod controller-manager`, `peapod scheduler` and `peapod sim` run them as their own
  * processes.
@@ -22,6 +22,8 @@ import { EndpointsController } from '../controllers/endpoint/endpoints-controlle
 import { EndpointSliceController } from '../controllers/endpointslice/endpointslice-controller.js';
 import { EndpointSliceMirroringController } from '../controllers/endpointslicemirroring/endpointslicemirroring-controller.js';
 import { ResourceQuotaController } from '../controllers/resourcequota/resourcequota-controller.js';
+import { DisruptionController } from '../controllers/disruption/disruption-controller.js';
+import { ClusterRoleAggregationController } from '../controllers/clusterroleaggregation/clusterroleaggregation-controller.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { rootCACertPublisher, serviceAccountsController } from '../controllers/namespacedefaults/defaults.js';
 import { SimNodePool } from '../sim/pool.js';
@@ -297,8 +299,11 @@ export function startControllerManager(opts: ControllerManagerOptions): Running 
       new EndpointSliceController({ ...common, recorder: common.recorderFor('endpoint-slice-controller'), maxEndpointsPerSlice: opts.maxEndpointsPerSlice }),
       new EndpointSliceMirroringController({ ...common, recorder: common.recorderFor('endpoint-slice-mirroring-controller') }),
       new ResourceQuotaController({ ...common, resyncPeriodMs: opts.resourceQuotaSyncPeriodMs }),
+      // Kubernetes' disruption controller records its events as "controllermanager".
+      new DisruptionController({ ...common, recorder: common.recorderFor('controllermanager') }),
       serviceAccountsController(common),
       rootCACertPublisher({ ...common, caCert: opts.credentials.caCert }),
+      new ClusterRoleAggregationController(common),
     ],
   });
 }

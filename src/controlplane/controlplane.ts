@@ -28,6 +28,7 @@ import { resourceQuotaAdmission } from '../apiserver/admission/resource-quota.js
 import { LimitRanger } from '../apiserver/admission/limit-ranger.js';
 import { serviceAccountAdmission } from '../apiserver/admission/service-account.js';
 import { ServiceAccountTokens } from '../apiserver/serviceaccount-tokens.js';
+import { enableRBAC } from '../apiserver/authorization/rbac-setup.js';
 
 export interface ControlPlaneOptions {
   dataDir: string;
@@ -122,6 +123,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     server.registry.addAdmission(clusterIPAllocator(server.registry, servicesType, parseCIDR(opts.serviceCIDR ?? '10.96.0.0/12')));
     server.registry.addAdmission(nodePortAllocator(server.registry, servicesType));
     server.registry.addMutatingAdmission(serviceAccountAdmission());
+    // RBAC: every request authorized from the first one on; roles and bindings checked for escalation.
+    const rbac = await enableRBAC(server, log.child({ component: 'rbac' }));
+    closers.unshift(named('rbac', () => rbac.close()));
     // ResourceQuota last, as in kube-apiserver: it charges what the others admitted and defaulted.
     const quotaType = server.resourceType('', 'v1', 'resourcequotas')!;
     const quotas = new NamespacedObjectCache(server.registry, quotaType, (q: KubeObject) => q, log.child({ component: 'resource-quota' }));

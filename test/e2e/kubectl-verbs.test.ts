@@ -346,6 +346,7 @@ data: {k: v}
     assert.match(wide, /^NAME\s+SHORTNAMES\s+APIVERSION\s+NAMESPACED\s+KIND\s+VERBS\s+CATEGORIES$/m);
     assert.match(wide, /^pods\s+po\s+v1\s+true\s+Pod\s+create,delete,deletecollection,get,list,patch,update,watch\s+all$/m);
     assert.match(wide, /^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment\s/m);
+    assert.match(wide, /^poddisruptionbudgets\s+pdb\s+policy\/v1\s+true\s+PodDisruptionBudget\s+create,delete,deletecollection,get,list,patch,update,watch\s*$/m);
     const cluster = await k.ok(['api-resources', '--namespaced=false', '-o', 'name']);
     assert.deepEqual(cluster.trim().split('\n'), [
       'namespaces',
@@ -353,6 +354,8 @@ data: {k: v}
       'selfsubjectreviews.authentication.k8s.io',
       'selfsubjectaccessreviews.authorization.k8s.io',
       'selfsubjectrulesreviews.authorization.k8s.io',
+      'clusterrolebindings.rbac.authorization.k8s.io',
+      'clusterroles.rbac.authorization.k8s.io',
     ]);
     assert.deepEqual((await k.ok(['api-versions'])).trim().split('\n'), [
       'apps/v1',
@@ -360,6 +363,8 @@ data: {k: v}
       'authorization.k8s.io/v1',
       'coordination.k8s.io/v1',
       'discovery.k8s.io/v1',
+      'policy/v1',
+      'rbac.authorization.k8s.io/v1',
       'v1',
     ]);
     const explained = await k.ok(['explain', 'deployment.spec', '--recursive']);

@@ -75,3 +75,18 @@ it('writes the registry did not make arrive through the watch', async (t) => {
   await s.raw.delete('/registry/resourcequotas/ns/theirs');
   await waitFor(() => s.names()?.join() === 'mine', { message: 'the watch to deliver the delete' });
 });
+
+it('serves its last known state by name and by namespace even while out of step, as a lister does', async (t) => {
+  const s = await setup(t, false);
+  await s.create('a');
+  assert.deepEqual(s.cache.current('ns').map((q) => q.metadata.name), ['a'], "the registry's own writes, even before start");
+  await s.cache.start();
+  assert.equal(s.cache.get('ns', 'a')?.metadata.name, 'a');
+  assert.equal(s.cache.get('ns', 'nope'), undefined);
+  await s.registry.delete(s.quotaType, 'ns', 'a');
+  assert.equal(s.cache.get('ns', 'a'), undefined, 'a tombstone is no object');
+  await s.create('b');
+  s.cache.close();
+  assert.equal(s.cache.cached('ns'), undefined, 'closed: out of step');
+  assert.deepEqual(s.cache.current('ns').map((q) => q.metadata.name), ['b'], 'but what it knew is still there');
+});

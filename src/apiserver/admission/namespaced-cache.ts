@@ -1,6 +1,7 @@
 /**
- * An admission plugin's in-memory view of one kind, by namespace (LimitRanges, ResourceQuotas):
- * listed once, then kept by a watch (writes by other API servers sharing the store) and by this
+ * An in-memory view of one kind, by namespace ('' for a cluster-scoped kind), for admission
+ * plugins (LimitRanges, ResourceQuotas) and the RBAC authorizer (roles and bindings): listed
+ * once, then kept by a watch (writes by other API servers sharing the store) and by this
  * registry's own writes, which reach it before their callers get an answer, so an object
  * written here applies to the very next request even where the watch lags (etcd). A create in
  * a namespace without any of them costs one map lookup.
@@ -63,6 +64,20 @@ export class NamespacedObjectCache<T> {
   cached(namespace: string): readonly T[] | undefined {
     if (!this.inStep) return undefined;
     return this.sorted.get(namespace) ?? this.collect(namespace);
+  }
+
+  /**
+   * The views of the namespace's objects in name order as last known, in step or not: what an
+   * informer's lister serves while it lists again (the RBAC authorizer, which must answer every
+   * request without a look at the store, reads this).
+   */
+  current(namespace: string): readonly T[] {
+    return this.sorted.get(namespace) ?? this.collect(namespace);
+  }
+
+  /** The view of one object as last known (in step or not), or undefined. */
+  get(namespace: string, name: string): T | undefined {
+    return this.known.get(namespace)?.get(name)?.view;
   }
 
   /** The views of the namespace's objects in name order, straight from the store. */

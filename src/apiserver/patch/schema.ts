@@ -27,6 +27,8 @@ export interface MapSchema {
   atomic?: boolean;
   /** SMP `patchStrategy:"retainKeys"`: a patch may carry `$retainKeys` to drop unlisted fields. */
   retainKeys?: boolean;
+  /** SMP `patchStrategy:"replace"` on a struct field: a patch's value replaces it whole, never merges. */
+  replace?: boolean;
   /**
    * A non-pointer Go struct: it exists in every typed object, so Kubernetes never records it
    * as added or removed by itself (no `"."` in managedFields), only its contents.
@@ -230,6 +232,18 @@ const kinds: Record<string, MapSchema> = {
     endpoints: { type: 'list', listType: 'atomic', items: struct({ addresses: set }) },
     ports: atomicList,
   }),
+  // The selector is `patchStrategy:"replace"` (and an atomic struct, as every LabelSelector).
+  'policy/PodDisruptionBudget': struct({
+    metadata: objectMeta,
+    spec: struct({ selector: { ...labelSelector, replace: true } }, implicit),
+    status: struct({ conditions, disruptedPods: stringMap }, implicit),
+  }),
+  // Every RBAC list (rules and their verbs, groups, resources ...; subjects; aggregation
+  // selectors) is `+listType=atomic` without a patch strategy; roleRef is a non-pointer struct.
+  'rbac.authorization.k8s.io/Role': struct({ metadata: objectMeta, rules: atomicList }),
+  'rbac.authorization.k8s.io/ClusterRole': struct({ metadata: objectMeta, rules: atomicList, aggregationRule: struct({ clusterRoleSelectors: atomicList }) }),
+  'rbac.authorization.k8s.io/RoleBinding': struct({ metadata: objectMeta, subjects: atomicList, roleRef: struct({}, implicit) }),
+  'rbac.authorization.k8s.io/ClusterRoleBinding': struct({ metadata: objectMeta, subjects: atomicList, roleRef: struct({}, implicit) }),
 };
 
 /** Every object has ObjectMeta; beyond that an unknown kind is all defaults (lists atomic). */

@@ -300,6 +300,19 @@ const cases: Case[] = [
     want: { status: { conditions: [{ type: 'Available', status: 'True' }, { type: 'Progressing', status: 'True' }] } },
   },
   {
+    name: 'a PodDisruptionBudget selector is replaced whole (patchStrategy replace); its conditions merge by type',
+    kind: { group: 'policy', kind: 'PodDisruptionBudget' },
+    original: {
+      spec: { minAvailable: 2, selector: { matchLabels: { app: 'web', tier: 'front' } } },
+      status: { conditions: [{ type: 'DisruptionAllowed', status: 'True' }, { type: 'Other', status: 'True' }] },
+    },
+    patch: { spec: { selector: { matchLabels: { app: 'api' } } }, status: { conditions: [{ type: 'DisruptionAllowed', status: 'False' }] } },
+    want: {
+      spec: { minAvailable: 2, selector: { matchLabels: { app: 'api' } } },
+      status: { conditions: [{ type: 'DisruptionAllowed', status: 'False' }, { type: 'Other', status: 'True' }] },
+    },
+  },
+  {
     name: 'replication controller template containers merge by name',
     kind: { group: '', kind: 'ReplicationController' },
     original: podSpec({ containers: [{ name: 'a', image: '1' }, { name: 'b', image: '1' }] }),

@@ -100,7 +100,10 @@ function mergeMap(original: Obj, patch: Obj, schema: Schema | undefined, path: s
     const schemaOfKey = fieldSchema(schema, key, value);
     const current = original[key];
     let merged: unknown;
-    if (isPlainObject(value)) {
+    if (isPlainObject(value) && schemaOfKey.type === 'map' && schemaOfKey.replace) {
+      // patchStrategy "replace": the patch's value is the new value, as Go's mergeMapHandler has it.
+      merged = value;
+    } else if (isPlainObject(value)) {
       merged = mergeMap(isPlainObject(current) ? current : {}, value, schemaOfKey, sub);
     } else if (Array.isArray(value)) {
       merged = mergeList(Array.isArray(current) ? current : [], value, schemaOfKey, sub);
