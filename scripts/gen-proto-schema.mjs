@@ -53,6 +53,9 @@ const ROOTS = [
   ['authentication.k8s.io/v1', 'SelfSubjectReview', 'k8s.io.api.authentication.v1.SelfSubjectReview'],
   ['authorization.k8s.io/v1', 'SelfSubjectAccessReview', 'k8s.io.api.authorization.v1.SelfSubjectAccessReview'],
   ['authorization.k8s.io/v1', 'SelfSubjectRulesReview', 'k8s.io.api.authorization.v1.SelfSubjectRulesReview'],
+  ['authorization.k8s.io/v1', 'SubjectAccessReview', 'k8s.io.api.authorization.v1.SubjectAccessReview'],
+  ['authorization.k8s.io/v1', 'LocalSubjectAccessReview', 'k8s.io.api.authorization.v1.LocalSubjectAccessReview'],
+  ['authentication.k8s.io/v1', 'TokenReview', 'k8s.io.api.authentication.v1.TokenReview'],
   // DeleteOptions and Status are registered in every group version.
   ['*', 'DeleteOptions', 'k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions'],
   ['*', 'Status', 'k8s.io.apimachinery.pkg.apis.meta.v1.Status'],
@@ -71,10 +74,15 @@ const SPECIAL = new Set([
 
 /**
  * Fields not decoded (the decoder skips fields it has no entry for, as JSON decoding drops
- * unknown ones): the masked string-list maps, which requests to peapod never need. UserInfo's
- * extra is in a review's status (answered, never read); attestations is newer than v1.32.
+ * unknown ones): the masked string-list maps. UserInfo's extra is in a review's status
+ * (answered, never read); attestations is newer than v1.32; a SubjectAccessReview sent as
+ * protobuf is asked without its user's extra (JSON carries it).
  */
-const SKIPPED = new Set(['k8s.io.api.authentication.v1.UserInfo.extra', 'k8s.io.api.authentication.v1.TokenRequestSpec.attestations']);
+const SKIPPED = new Set([
+  'k8s.io.api.authentication.v1.UserInfo.extra',
+  'k8s.io.api.authentication.v1.TokenRequestSpec.attestations',
+  'k8s.io.api.authorization.v1.SubjectAccessReviewSpec.extra',
+]);
 
 const SCALARS = new Set(['string', 'bytes', 'bool', 'int32', 'int64', 'uint32', 'uint64', 'double', 'float']);
 

@@ -59,3 +59,21 @@ test('a service account token is a user while its service account exists; a stat
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('reviewToken: a service account token only for the audiences it names; a static one for any', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'peapod-auth-'));
+  try {
+    const tokens = ServiceAccountTokens.loadOrCreate(dir);
+    const auth = new TokenAuthenticator();
+    auth.add('static', { name: 'admin', groups: [] });
+    auth.acceptServiceAccountTokens(tokens, async () => true, () => 1_700_000_100_000);
+    const { token } = tokens.issue({ namespace: 'ns', name: 'sa', uid: 'u', audiences: ['vault'], expirationSeconds: 3600, now: 1_700_000_000_000 });
+    assert.deepEqual((await auth.reviewToken(token, ['vault', 'other']))?.audiences, ['vault']);
+    assert.equal((await auth.reviewToken(token, ['vault']))?.user.name, 'system:serviceaccount:ns:sa');
+    assert.equal(await auth.reviewToken(token, []), undefined, 'not meant for the API server');
+    assert.deepEqual(await auth.reviewToken('static', ['x']), { user: { name: 'admin', groups: ['system:authenticated'] }, audiences: ['x'] });
+    assert.equal(await auth.reviewToken('nope', []), undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

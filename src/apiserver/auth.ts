@@ -64,6 +64,22 @@ export class TokenAuthenticator {
     if (!claims) return undefined;
     return sa.check(claims).then((ok) => (ok ? serviceAccountUser(claims.namespace, claims.name) : undefined));
   }
+
+  /**
+   * A TokenReview's question: whose is `token`, for which of `audiences` (none: the API
+   * server's own). Static tokens are good for any audience, as kube treats audience-agnostic
+   * authenticators; a service account token only for those it names.
+   */
+  async reviewToken(token: string, audiences: readonly string[]): Promise<{ user: User; audiences: string[] } | undefined> {
+    const sa = this.serviceAccounts;
+    const wanted = audiences.length ? [...audiences] : [...(sa?.tokens.apiAudiences ?? [])];
+    const user = this.tokens.get(token);
+    if (user) return { user, audiences: wanted };
+    if (!sa) return undefined;
+    const claims = sa.tokens.verify(token, sa.now(), wanted);
+    if (!claims || !(await sa.check(claims))) return undefined;
+    return { user: serviceAccountUser(claims.namespace, claims.name), audiences: claims.audiences.filter((a) => wanted.includes(a)) };
+  }
 }
 
 /** Reads DIR/tokens (lines "token,user,group1|group2"), creating it with an admin token if absent. */

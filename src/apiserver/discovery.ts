@@ -67,7 +67,7 @@ export function apiResourceList(types: readonly ResourceType[], group: string, v
   const mine = types.filter((rt) => rt.group === group && rt.version === version);
   const reviews = reviewResources.filter((r) => r.group === group && r.version === version);
   if (!mine.length && !reviews.length) return undefined;
-  const resources: Record<string, unknown>[] = reviews.map((r) => ({ name: r.plural, singularName: r.singular, namespaced: false, kind: r.kind, verbs: ['create'] }));
+  const resources: Record<string, unknown>[] = reviews.map((r) => ({ name: r.plural, singularName: r.singular, namespaced: r.namespaced === true, kind: r.kind, verbs: ['create'] }));
   for (const rt of mine) {
     const entry: Record<string, unknown> = {
       name: rt.plural,

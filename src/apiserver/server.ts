@@ -39,7 +39,7 @@ import { FairQueue } from './fair-queue.js';
 import type { TokenAuthenticator, User } from './auth.js';
 import type { Authorizer } from './authorization/authorizer.js';
 import { authorizeRequest } from './authorization/filter.js';
-import { answerReview, reviewResourceFor } from './reviews.js';
+import { answerReview, answerTokenReview, reviewResourceFor } from './reviews.js';
 import type { ServiceAccountTokens } from './serviceaccount-tokens.js';
 import { issueToken, serviceAccountStillExists, TOKEN_REQUEST_API_VERSION, type TokenRequestDeps } from './token-request.js';
 import { apiGroup, apiGroupDiscoveryList, apiGroupList, apiResourceList, apiVersions, supportsDeleteCollection } from './discovery.js';
@@ -450,10 +450,15 @@ export class APIServer {
         return this.document(ctx, list);
       }
       case 'resource': {
-        const review = parsed.path.namespace === undefined && parsed.path.name === undefined ? reviewResourceFor(parsed.path.group, parsed.path.version, parsed.path.resource) : undefined;
-        if (review) {
+        const review = parsed.path.name === undefined ? reviewResourceFor(parsed.path.group, parsed.path.version, parsed.path.resource) : undefined;
+        if (review && (parsed.path.namespace !== undefined) === (review.namespaced === true)) {
           if (req.method !== 'POST') throw methodNotAllowed('the server does not allow this method on the requested resource');
-          return this.send(res, 201, answerReview(review, await this.readObject(req), user, this.authorizer));
+          const body = await this.readObject(req);
+          if (review.kind === 'TokenReview') {
+            const authn = this.opts.authenticator;
+            return this.send(res, 201, await answerTokenReview(body, (token, auds) => (authn ? authn.reviewToken(token, auds) : Promise.resolve(undefined))));
+          }
+          return this.send(res, 201, answerReview(review, body, user, this.authorizer, parsed.path.namespace));
         }
         // Watches (and the streams of exec, attach, port-forward, followed logs) run for minutes:
         // they never wait for, or hold, one of the seats.

@@ -92,12 +92,12 @@ export class ServiceAccountTokens {
   }
 
   /**
-   * The claims of a token this signer issued that is valid at `now` (ms) and meant for this API
-   * server; undefined for anything else (another signer, tampered, expired, not yet valid,
+   * The claims of a token this signer issued that is valid at `now` (ms) and meant for one of
+   * `audiences` (this API server's by default); undefined for anything else (another signer, tampered, expired, not yet valid,
    * another audience, not a JWT at all). Whether the service account still exists is the
    * caller's to check.
    */
-  verify(token: string, now: number): ServiceAccountClaims | undefined {
+  verify(token: string, now: number, audiences: readonly string[] = this.apiAudiences): ServiceAccountClaims | undefined {
     const parts = token.split('.');
     if (parts.length !== 3) return undefined;
     try {
@@ -108,8 +108,8 @@ export class ServiceAccountTokens {
       const c = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8'));
       const sec = Math.floor(now / 1000);
       if (c.iss !== this.issuer || typeof c.exp !== 'number' || sec >= c.exp || (typeof c.nbf === 'number' && sec < c.nbf)) return undefined;
-      const audiences: string[] = Array.isArray(c.aud) ? c.aud : typeof c.aud === 'string' ? [c.aud] : [];
-      if (!audiences.some((a) => this.apiAudiences.includes(a))) return undefined;
+      const tokenAudiences: string[] = Array.isArray(c.aud) ? c.aud : typeof c.aud === 'string' ? [c.aud] : [];
+      if (!tokenAudiences.some((a) => audiences.includes(a))) return undefined;
       const k8s = c['kubernetes.io'];
       const sa = k8s?.serviceaccount;
       if (typeof k8s?.namespace !== 'string' || typeof sa?.name !== 'string' || typeof sa?.uid !== 'string') return undefined;
@@ -118,7 +118,7 @@ export class ServiceAccountTokens {
         const ref = k8s[kind.toLowerCase()];
         if (ref && typeof ref.name === 'string' && typeof ref.uid === 'string') bound ??= { kind, name: ref.name, uid: ref.uid };
       }
-      return { namespace: k8s.namespace, name: sa.name, uid: sa.uid, audiences, expiresAt: c.exp, bound, id: String(c.jti ?? '') };
+      return { namespace: k8s.namespace, name: sa.name, uid: sa.uid, audiences: tokenAudiences, expiresAt: c.exp, bound, id: String(c.jti ?? '') };
     } catch {
       // Not base64url JSON: not one of ours.
       return undefined;

@@ -352,8 +352,10 @@ data: {k: v}
       'namespaces',
       'nodes',
       'selfsubjectreviews.authentication.k8s.io',
+      'tokenreviews.authentication.k8s.io',
       'selfsubjectaccessreviews.authorization.k8s.io',
       'selfsubjectrulesreviews.authorization.k8s.io',
+      'subjectaccessreviews.authorization.k8s.io',
       'clusterrolebindings.rbac.authorization.k8s.io',
       'clusterroles.rbac.authorization.k8s.io',
     ]);

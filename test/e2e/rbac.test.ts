@@ -97,6 +97,37 @@ describe('RBAC through kubectl', { concurrency: false }, () => {
     assert.match(sudo.stderr, new RegExp(`users "admin" is forbidden: User "${BOT}" cannot impersonate resource "users" in API group "" at the cluster scope`));
   });
 
+  it('answers TokenReview and SubjectAccessReview for others, as components and webhooks ask', async () => {
+    const kubectl = k!;
+    const review = (doc: object) => kubectl.ok(['create', '-f', '-', '-o', 'json'], { input: JSON.stringify(doc) }).then((out) => JSON.parse(out).status);
+    const whose = await review({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } });
+    assert.equal(whose.authenticated, true);
+    assert.equal(whose.user.username, BOT);
+    assert.deepEqual(whose.user.groups, ['system:serviceaccounts', `system:serviceaccounts:${NS}`, 'system:authenticated']);
+    assert.equal((await review({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: 'not-a-token' } })).authenticated, false);
+    const nobody = await review({
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SubjectAccessReview',
+      spec: { user: 'jane', groups: ['developers'], resourceAttributes: { verb: 'list', resource: 'pods', namespace: NS } },
+    });
+    assert.equal(nobody.allowed, false);
+    const masters = await review({
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'LocalSubjectAccessReview',
+      metadata: { namespace: NS },
+      spec: { groups: ['system:masters'], resourceAttributes: { verb: 'delete', resource: 'pods', namespace: NS } },
+    });
+    assert.equal(masters.allowed, true);
+    // Asking about others is itself a permission: the bot has none.
+    const sar = { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: { user: 'jane', resourceAttributes: { verb: 'get', resource: 'pods' } } };
+    const denied = await kubectl(['create', '-f', '-', '--token', token], { input: JSON.stringify(sar) });
+    assert.notEqual(denied.code, 0);
+    assert.match(
+      denied.stderr,
+      new RegExp(`subjectaccessreviews\\.authorization\\.k8s\\.io is forbidden: User "${BOT}" cannot create resource "subjectaccessreviews" in API group "authorization\\.k8s\\.io" at the cluster scope`),
+    );
+  });
+
   it('refuses a Role or binding that grants more than its writer holds', async () => {
     const kubectl = k!;
     await kubectl.ok(['create', 'role', 'rbac-writer', '--verb=create,update,patch,get', '--resource=roles,rolebindings', '-n', NS]);

@@ -32,6 +32,9 @@ export const roots: readonly RootKind[] = [
   { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview', message: 'authentication.v1.SelfSubjectReview' },
   { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', message: 'authorization.v1.SelfSubjectAccessReview' },
   { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', message: 'authorization.v1.SelfSubjectRulesReview' },
+  { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', message: 'authorization.v1.SubjectAccessReview' },
+  { apiVersion: 'authorization.k8s.io/v1', kind: 'LocalSubjectAccessReview', message: 'authorization.v1.LocalSubjectAccessReview' },
+  { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', message: 'authentication.v1.TokenReview' },
   { apiVersion: '*', kind: 'DeleteOptions', message: 'meta.v1.DeleteOptions' },
   { apiVersion: '*', kind: 'Status', message: 'meta.v1.Status' },
 ];
@@ -134,6 +137,21 @@ export const messages: Readonly<Record<string, MessageSchema | null>> = {
     { n: 1, json: 'token', type: 'string' },
     { n: 2, json: 'expirationTimestamp', type: 'meta.v1.Time' },
   ],
+  'authentication.v1.TokenReview': [
+    { n: 1, json: 'metadata', type: 'meta.v1.ObjectMeta' },
+    { n: 2, json: 'spec', type: 'authentication.v1.TokenReviewSpec' },
+    { n: 3, json: 'status', type: 'authentication.v1.TokenReviewStatus' },
+  ],
+  'authentication.v1.TokenReviewSpec': [
+    { n: 1, json: 'token', type: 'string', omitEmpty: true },
+    { n: 2, json: 'audiences', type: 'string', repeated: true },
+  ],
+  'authentication.v1.TokenReviewStatus': [
+    { n: 1, json: 'authenticated', type: 'bool', omitEmpty: true },
+    { n: 2, json: 'user', type: 'authentication.v1.UserInfo' },
+    { n: 3, json: 'error', type: 'string', omitEmpty: true },
+    { n: 4, json: 'audiences', type: 'string', repeated: true },
+  ],
   'authentication.v1.UserInfo': [
     { n: 1, json: 'username', type: 'string', omitEmpty: true },
     { n: 2, json: 'uid', type: 'string', omitEmpty: true },
@@ -146,6 +164,11 @@ export const messages: Readonly<Record<string, MessageSchema | null>> = {
   'authorization.v1.LabelSelectorAttributes': [
     { n: 1, json: 'rawSelector', type: 'string', omitEmpty: true },
     { n: 2, json: 'requirements', type: 'meta.v1.LabelSelectorRequirement', repeated: true },
+  ],
+  'authorization.v1.LocalSubjectAccessReview': [
+    { n: 1, json: 'metadata', type: 'meta.v1.ObjectMeta' },
+    { n: 2, json: 'spec', type: 'authorization.v1.SubjectAccessReviewSpec' },
+    { n: 3, json: 'status', type: 'authorization.v1.SubjectAccessReviewStatus' },
   ],
   'authorization.v1.NonResourceAttributes': [
     { n: 1, json: 'path', type: 'string', omitEmpty: true },
@@ -188,6 +211,18 @@ export const messages: Readonly<Record<string, MessageSchema | null>> = {
   ],
   'authorization.v1.SelfSubjectRulesReviewSpec': [
     { n: 1, json: 'namespace', type: 'string', omitEmpty: true },
+  ],
+  'authorization.v1.SubjectAccessReview': [
+    { n: 1, json: 'metadata', type: 'meta.v1.ObjectMeta' },
+    { n: 2, json: 'spec', type: 'authorization.v1.SubjectAccessReviewSpec' },
+    { n: 3, json: 'status', type: 'authorization.v1.SubjectAccessReviewStatus' },
+  ],
+  'authorization.v1.SubjectAccessReviewSpec': [
+    { n: 1, json: 'resourceAttributes', type: 'authorization.v1.ResourceAttributes' },
+    { n: 2, json: 'nonResourceAttributes', type: 'authorization.v1.NonResourceAttributes' },
+    { n: 3, json: 'user', type: 'string', omitEmpty: true },
+    { n: 4, json: 'groups', type: 'string', repeated: true },
+    { n: 6, json: 'uid', type: 'string', omitEmpty: true },
   ],
   'authorization.v1.SubjectAccessReviewStatus': [
     { n: 1, json: 'allowed', type: 'bool' },
