@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { parse as parseYAML } from 'yaml';
 import {
   ApiError,
@@ -206,6 +207,8 @@ export class APIServer {
   }
 
   private authorizer?: Authorizer;
+  /** The aggregated discovery documents as sent, by half and version: the served kinds never change. */
+  private readonly discoveryDocs = new Map<string, { json: string; etag: string }>();
 
   /**
    * Authorizes every authenticated request from now on (impersonation included), and answers
@@ -484,8 +487,25 @@ export class APIServer {
     // One URL, two documents: caches must key on Accept.
     ctx.res.setHeader('Vary', 'Accept');
     if (aggregated) {
-      const body = apiGroupDiscoveryList(this.opts.types, legacy, aggregated);
-      return this.send(ctx.res, 200, body, { 'Content-Type': aggregatedDiscoveryContentType(aggregated) });
+      // As kube-apiserver serves it: with an ETag (a hash of the document), and 304 to a client
+      // whose cached copy (If-None-Match) is current, which client-go's discovery cache sends.
+      const key = `${legacy}/${aggregated}`;
+      let doc = this.discoveryDocs.get(key);
+      if (!doc) {
+        const json = JSON.stringify(apiGroupDiscoveryList(this.opts.types, legacy, aggregated));
+        doc = { json, etag: `"${createHash('sha256').update(json).digest('hex').slice(0, 32)}"` };
+        this.discoveryDocs.set(key, doc);
+      }
+      const { json, etag } = doc;
+      const headers = { 'Content-Type': aggregatedDiscoveryContentType(aggregated), ETag: etag, 'Cache-Control': 'no-cache, private' };
+      if (ctx.req.headers['if-none-match'] === etag) {
+        ctx.res.writeHead(304, headers);
+        ctx.res.end();
+        return;
+      }
+      ctx.res.writeHead(200, headers);
+      ctx.res.end(json);
+      return;
     }
     this.send(ctx.res, 200, legacy ? apiVersions(this.address) : apiGroupList(this.opts.types));
   }

@@ -443,6 +443,13 @@ print(json.dumps(out))
     const eviction = pods.subresources.find((s: any) => s.subresource === 'eviction');
     assert.deepEqual(eviction, { subresource: 'eviction', responseKind: { group: 'policy', version: 'v1', kind: 'Eviction' }, verbs: ['create'] });
     assert.equal(v1.resources.find((r: any) => r.resource === 'nodes').scope, 'Cluster');
+    // An ETag, and 304 for a client whose copy is current (client-go's discovery cache asks so).
+    const etag = core.headers.etag as string;
+    assert.match(etag, /^"[0-9a-f]{32}"$/);
+    const again = await rawRequest(server, 'GET', '/api', undefined, { Accept: v2, 'If-None-Match': etag });
+    assert.equal(again.status, 304);
+    assert.equal(again.body, '');
+    assert.equal((await rawRequest(server, 'GET', '/api', undefined, { Accept: v2, 'If-None-Match': '"stale"' })).status, 200);
 
     const groups = await rawRequest(server, 'GET', '/apis', undefined, { Accept: `${v2beta1},application/json` });
     assert.equal(groups.headers['content-type'], v2beta1);
