@@ -122,7 +122,11 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     );
     server.registry.addAdmission(clusterIPAllocator(server.registry, servicesType, parseCIDR(opts.serviceCIDR ?? '10.96.0.0/12')));
     server.registry.addAdmission(nodePortAllocator(server.registry, servicesType));
-    server.registry.addMutatingAdmission(serviceAccountAdmission());
+    // Pods may name only service accounts that exist (kept in memory, as quota's view is).
+    const serviceAccounts = new NamespacedObjectCache(server.registry, server.resourceType('', 'v1', 'serviceaccounts')!, (sa: KubeObject) => sa.metadata.name!, log.child({ component: 'serviceaccount-admission' }));
+    await serviceAccounts.start();
+    closers.unshift(named('serviceaccount-admission', () => serviceAccounts.close()));
+    server.registry.addMutatingAdmission(serviceAccountAdmission(serviceAccounts));
     // RBAC: every request authorized from the first one on; roles and bindings checked for escalation.
     const rbac = await enableRBAC(server, log.child({ component: 'rbac' }));
     closers.unshift(named('rbac', () => rbac.close()));

@@ -69,6 +69,14 @@ describe('service accounts and their tokens through kubectl', { concurrency: fal
     const kubectl = k!;
     await kubectl.ok(['run', 'idle', '-n', NS, '--image=busybox', '--restart=Never']);
     assert.equal(await kubectl.ok(['get', 'pod', 'idle', '-n', NS, '-o', 'jsonpath={.spec.serviceAccountName}/{.spec.serviceAccount}']), 'default/default');
+    // A service account that is not there is refused, as Kubernetes refuses it; once made, it works.
+    const overrides = JSON.stringify({ spec: { serviceAccountName: 'runner' } });
+    const refused = await kubectl(['run', 'as-runner', '-n', NS, '--image=busybox', '--restart=Never', `--overrides=${overrides}`]);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, new RegExp(`pods "as-runner" is forbidden: error looking up service account ${NS}/runner: serviceaccount "runner" not found`));
+    await kubectl.ok(['create', 'serviceaccount', 'runner', '-n', NS]);
+    await kubectl.ok(['run', 'as-runner', '-n', NS, '--image=busybox', '--restart=Never', `--overrides=${overrides}`]);
+    assert.equal(await kubectl.ok(['get', 'pod', 'as-runner', '-n', NS, '-o', 'jsonpath={.spec.serviceAccountName}']), 'runner');
   });
 
   it('issues a token kubectl can use until its service account is deleted', async () => {
